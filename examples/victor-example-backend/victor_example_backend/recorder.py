@@ -1,0 +1,66 @@
+"""The engine: events kept in plain Python lists, one "database" per name."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from victor_core import (
+    AppendResult,
+    EventRecorder,
+    ExpectedVersion,
+    NewEventRecord,
+    StoredEventRecord,
+    check_expected_version,
+)
+
+_databases: dict[str, list[StoredEventRecord]] = {}
+
+
+class ListRecorder(EventRecorder):
+    """Every method runs without awaiting, so each one is atomic under asyncio."""
+
+    def __init__(self, database: str) -> None:
+        self.log = _databases.setdefault(database, [])
+
+    async def append(
+        self, stream_id: str, records: Sequence[NewEventRecord], expected_version: ExpectedVersion
+    ) -> AppendResult:
+        current = await self.stream_version(stream_id)
+        check_expected_version(stream_id, expected_version, current)
+        stored = [
+            StoredEventRecord(
+                position=len(self.log) + 1 + offset,
+                stream_id=stream_id,
+                version=current + 1 + offset,
+                event_id=record.event_id,
+                type_name=record.type_name,
+                schema_version=record.schema_version,
+                data=record.data,
+                timestamp=record.timestamp,
+            )
+            for offset, record in enumerate(records)
+        ]
+        self.log.extend(stored)
+        return AppendResult(stream_id, stored[-1].version, tuple(r.position for r in stored))
+
+    async def read_stream(
+        self, stream_id: str, from_version: int, to_version: int | None, limit: int | None
+    ) -> Sequence[StoredEventRecord]:
+        selected = [
+            r
+            for r in self.log
+            if r.stream_id == stream_id
+            and r.version >= from_version
+            and (to_version is None or r.version <= to_version)
+        ]
+        return selected[:limit] if limit is not None else selected
+
+    async def read_all(self, from_position: int, limit: int) -> Sequence[StoredEventRecord]:
+        return self.log[from_position - 1 : from_position - 1 + limit]
+
+    async def stream_version(self, stream_id: str) -> int:
+        return sum(1 for r in self.log if r.stream_id == stream_id)
+
+
+def drop(database: str) -> None:
+    _databases.pop(database, None)

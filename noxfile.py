@@ -1,0 +1,97 @@
+"""Development sessions: ``nox`` runs the default ones, exactly as CI does.
+
+- ``tests``: kernel and plugin tests, documentation examples included.
+- ``contract-<backend>``: the contract suite against each first-party backend.
+- ``lint`` (ruff) and ``typecheck`` (mypy --strict).
+- ``docs``: the documentation site, built by MkDocs in strict mode (a warning fails it).
+- ``bench`` (not a default): the benchmarks, printing ratios against raw baselines.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+
+#: First-party backends, each a distribution under plugins/.
+BACKENDS = sorted(p.name.removeprefix("victor-") for p in (ROOT / "plugins").glob("victor-*"))
+
+nox.options.sessions = [
+    "lint",
+    "typecheck",
+    "tests",
+    "docs",
+    *(f"contract-{b}" for b in BACKENDS),
+]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = True
+TEST_TOOLS = ["pytest>=8", "pytest-asyncio>=0.24", "hypothesis>=6.100"]
+# Linters are pinned: a new release may judge the same code differently.
+RUFF = "ruff==0.17.6"
+MYPY = "mypy==2.4.1"
+
+
+def _install_project(session: nox.Session) -> None:
+    """The kernel, every first-party plugin and the contract suite, editable."""
+    plugins = [f"-e{ROOT / 'plugins' / f'victor-{name}'}" for name in BACKENDS]
+    session.install(f"-e{ROOT}", *plugins, f"-e{ROOT / 'contract_tests'}", *TEST_TOOLS)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Kernel tests, each plugin's own tests and the documentation examples."""
+    _install_project(session)
+    plugin_tests = [str(p) for p in sorted((ROOT / "plugins").glob("*/tests")) if p.is_dir()]
+    session.run("pytest", "tests", *plugin_tests, *session.posargs)
+
+
+def _contract_session(backend: str) -> None:
+    @nox.session(name=f"contract-{backend}")
+    def contract(session: nox.Session) -> None:
+        _install_project(session)
+        session.run("victor", "backends")
+        session.run("pytest", f"--victor-backend={backend}", *session.posargs)
+
+    contract.__doc__ = f"The contract suite against the {backend!r} backend."
+
+
+for _backend in BACKENDS:
+    _contract_session(_backend)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff: lint rules and formatting."""
+    session.install(RUFF)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over the kernel, the plugins and the contract suite."""
+    _install_project(session)
+    session.install(MYPY)
+    session.run("mypy")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The documentation site and its API reference; any warning (a broken link) fails it."""
+    _install_project(session)
+    # ruff lays out the long signatures in the API reference.
+    session.install("mkdocs>=1.6", "mkdocs-material>=9.5", "mkdocstrings[python]>=0.26", RUFF)
+    site = Path(session.create_tmp()) / "site"
+    config = str(ROOT / "mkdocs.yml")
+    build = ["mkdocs", "build", "--strict", "--config-file", config, "--site-dir", str(site)]
+    session.run(*build, env={"NO_MKDOCS_2_WARNING": "1"})
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks: each prints its numbers as ratios to a baseline measured in the same run."""
+    _install_project(session)
+    for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
+        session.run("python", str(script), *session.posargs)

@@ -1,0 +1,25 @@
+"""The in-memory checkpoint store: projection positions kept in the process."""
+
+from __future__ import annotations
+
+from victor_core import CheckpointStore
+from victor_memory.storage import MemoryStorage, named_storage
+
+
+class InMemoryCheckpointStore(CheckpointStore):
+    """Projection checkpoints in memory, shared by name like the rest of a storage.
+
+    ``InMemoryCheckpointStore()`` is private; ``InMemoryCheckpointStore(name="app")`` shares
+    the checkpoints of ``memory://app`` (and of ``InMemoryEventStore(name="app")``).
+    """
+
+    def __init__(self, *, name: str | None = None, storage: MemoryStorage | None = None):
+        self.storage = storage if storage is not None else named_storage(name)
+
+    async def read_checkpoint(self, name: str) -> int | None:
+        with self.storage.lock:
+            return self.storage.checkpoints.get(name)
+
+    async def write_checkpoint(self, name: str, position: int) -> None:
+        with self.storage.lock:
+            self.storage.checkpoints[name] = position

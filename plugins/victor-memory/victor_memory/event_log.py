@@ -1,0 +1,86 @@
+"""The in-memory event recorder.
+
+Records are kept serialized, exactly as a database would keep them. An append does all of
+its work without awaiting, under a lock, so no other coroutine or thread can observe or
+interleave with half of it: that is what makes it atomic here.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+from victor_core import (
+    AppendResult,
+    EventRecorder,
+    ExpectedVersion,
+    NewEventRecord,
+    StoredEventRecord,
+    check_expected_version,
+)
+
+
+class MemoryEventLog:
+    """The records of one in-memory storage: one global list, indexed by stream."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.records: list[StoredEventRecord] = []
+        self.streams: dict[str, list[StoredEventRecord]] = {}
+
+
+class InMemoryEventRecorder(EventRecorder):
+    """An :class:`~victor_core.EventRecorder` over a :class:`MemoryEventLog`."""
+
+    def __init__(self, log: MemoryEventLog) -> None:
+        self.log = log
+
+    async def append(
+        self,
+        stream_id: str,
+        records: Sequence[NewEventRecord],
+        expected_version: ExpectedVersion,
+    ) -> AppendResult:
+        log = self.log
+        with log.lock:
+            stream = log.streams.get(stream_id, [])
+            check_expected_version(stream_id, expected_version, len(stream))
+            first_position = len(log.records) + 1
+            stored = [
+                StoredEventRecord(
+                    position=first_position + offset,
+                    stream_id=stream_id,
+                    version=len(stream) + 1 + offset,
+                    event_id=record.event_id,
+                    type_name=record.type_name,
+                    schema_version=record.schema_version,
+                    data=record.data,
+                    timestamp=record.timestamp,
+                )
+                for offset, record in enumerate(records)
+            ]
+            log.records.extend(stored)
+            log.streams.setdefault(stream_id, stream).extend(stored)
+        return AppendResult(
+            stream_id=stream_id,
+            version=stored[-1].version,
+            positions=tuple(r.position for r in stored),
+        )
+
+    async def read_stream(
+        self,
+        stream_id: str,
+        from_version: int,
+        to_version: int | None,
+        limit: int | None,
+    ) -> Sequence[StoredEventRecord]:
+        stream = self.log.streams.get(stream_id, [])
+        end = len(stream) if to_version is None else min(to_version, len(stream))
+        selected = stream[from_version - 1 : end]
+        return selected if limit is None else selected[:limit]
+
+    async def read_all(self, from_position: int, limit: int) -> Sequence[StoredEventRecord]:
+        return self.log.records[from_position - 1 : from_position - 1 + limit]
+
+    async def stream_version(self, stream_id: str) -> int:
+        return len(self.log.streams.get(stream_id, ()))

@@ -1,0 +1,44 @@
+"""The in-memory snapshot recorder: every snapshot of every stream, by version."""
+
+from __future__ import annotations
+
+import bisect
+import threading
+
+from victor_core import SnapshotRecord, SnapshotRecorder
+
+
+class MemorySnapshotShelf:
+    """The snapshots of one in-memory storage."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        #: stream id -> (sorted versions, records by version)
+        self.streams: dict[str, tuple[list[int], dict[int, SnapshotRecord]]] = {}
+
+
+class InMemorySnapshotRecorder(SnapshotRecorder):
+    """A :class:`~victor_core.SnapshotRecorder` over a :class:`MemorySnapshotShelf`."""
+
+    def __init__(self, shelf: MemorySnapshotShelf) -> None:
+        self.shelf = shelf
+
+    async def save_snapshot(self, record: SnapshotRecord) -> None:
+        with self.shelf.lock:
+            versions, records = self.shelf.streams.setdefault(record.stream_id, ([], {}))
+            if record.version not in records:
+                bisect.insort(versions, record.version)
+            records[record.version] = record
+
+    async def latest_snapshot(
+        self, stream_id: str, max_version: int | None
+    ) -> SnapshotRecord | None:
+        with self.shelf.lock:
+            found = self.shelf.streams.get(stream_id)
+            if found is None:
+                return None
+            versions, records = found
+            index = (
+                len(versions) if max_version is None else bisect.bisect_right(versions, max_version)
+            )
+            return records[versions[index - 1]] if index else None

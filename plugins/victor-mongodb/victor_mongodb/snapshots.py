@@ -1,0 +1,90 @@
+"""The MongoDB snapshot recorder: every snapshot of a stream, one document per version."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.errors import DuplicateKeyError
+
+from victor_core import SnapshotRecord, SnapshotRecorder
+from victor_mongodb.database import MongoDatabase
+from victor_mongodb.errors import translated
+from victor_mongodb.event_log import timestamp_text
+
+#: The collection holding snapshot documents.
+SNAPSHOTS = "victor_snapshots"
+
+_INDEXES = [
+    IndexModel(
+        [("stream_id", ASCENDING), ("version", ASCENDING)], unique=True, name="stream_version"
+    )
+]
+
+
+def _document(record: SnapshotRecord) -> dict[str, Any]:
+    return {
+        "stream_id": record.stream_id,
+        "version": record.version,
+        "aggregate_type": record.aggregate_type,
+        "fingerprint": record.fingerprint,
+        "state": record.state,
+        "taken_at": timestamp_text(record.taken_at),
+    }
+
+
+def _record(document: dict[str, Any]) -> SnapshotRecord:
+    return SnapshotRecord(
+        stream_id=document["stream_id"],
+        version=document["version"],
+        aggregate_type=document["aggregate_type"],
+        fingerprint=document["fingerprint"],
+        state=document["state"],
+        taken_at=datetime.fromisoformat(document["taken_at"]),
+    )
+
+
+class MongoSnapshotRecorder(SnapshotRecorder):
+    """A :class:`~victor_core.SnapshotRecorder` on a shared :class:`MongoDatabase`."""
+
+    def __init__(self, database: MongoDatabase) -> None:
+        self.database = database
+
+    async def _snapshots(self) -> Any:
+        snapshots = self.database.collection(SNAPSHOTS)
+
+        async def create_indexes() -> None:
+            with translated(f"creating the indexes of {SNAPSHOTS!r}"):
+                await snapshots.create_indexes(_INDEXES)
+
+        await self.database.prepare(SNAPSHOTS, create_indexes)
+        return snapshots
+
+    async def save_snapshot(self, record: SnapshotRecord) -> None:
+        snapshots = await self._snapshots()
+        key = {"stream_id": {"$eq": record.stream_id}, "version": {"$eq": record.version}}
+        where = f"saving a snapshot of stream {record.stream_id!r}"
+        joined = self.database.joined()
+        try:
+            with translated(where):
+                await snapshots.replace_one(key, _document(record), upsert=True, **joined)
+        except DuplicateKeyError:
+            if joined:  # the transaction is over; its owner retries it
+                raise
+            # Two savers raced to create the same snapshot: the second one replaces it.
+            with translated(where):
+                await snapshots.replace_one(key, _document(record), upsert=True)
+
+    async def latest_snapshot(
+        self, stream_id: str, max_version: int | None
+    ) -> SnapshotRecord | None:
+        snapshots = await self._snapshots()
+        query: dict[str, Any] = {"stream_id": {"$eq": stream_id}}
+        if max_version is not None:
+            query["version"] = {"$lte": max_version}
+        with translated(f"reading the snapshots of stream {stream_id!r}"):
+            found = await snapshots.find_one(
+                query, sort=[("version", DESCENDING)], **self.database.joined()
+            )
+        return None if found is None else _record(found)

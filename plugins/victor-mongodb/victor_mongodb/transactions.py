@@ -1,0 +1,85 @@
+"""Multi-document transactions: entities, events, snapshots and checkpoints committed together.
+
+On a replica set or a sharded cluster, everything victor writes through one client inside
+``async with database.transaction():`` (or the manager the unit of work gets from the
+``victor_transaction_manager`` hook) commits as one transaction, or not at all. Every
+component on that client joins it by itself: the session is carried by a context variable,
+keyed by the client, so no method needs a ``session`` argument.
+
+Operations inside one transaction must run one after another (a MongoDB session runs one
+operation at a time), and a transaction should be short: an append inside it holds the
+next global position until it commits, so other appends wait for it (see
+:mod:`victor_mongodb.event_log`). A standalone server has no transactions; entering one
+there raises :class:`~victor_core.CapabilityNotSupported` before anything is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from victor_core import CapabilityNotSupported
+from victor_mongodb.errors import translated
+
+if TYPE_CHECKING:
+    from victor_mongodb.database import MongoDatabase
+
+#: id(client) -> the session of the transaction in progress on that client.
+_sessions: ContextVar[Mapping[int, Any]] = ContextVar(
+    "victor_mongodb_sessions", default=MappingProxyType({})
+)
+
+
+def current_session(client: Any) -> Any | None:
+    """The session of the transaction in progress on *client* in this task, if any."""
+    return _sessions.get().get(id(client))
+
+
+def joined(client: Any) -> dict[str, Any]:
+    """Keyword arguments that make a driver call join the transaction in progress."""
+    session = current_session(client)
+    return {} if session is None else {"session": session}
+
+
+class MongoTransactionManager:
+    """Runs work on one MongoDB client in one multi-document transaction.
+
+    Transactions span every database of a client, so :attr:`key`, which tells a unit of
+    work which participants can commit together, is the client.
+    """
+
+    def __init__(self, database: MongoDatabase) -> None:
+        self.database = database
+
+    @property
+    def key(self) -> object:
+        """What identifies the transactional resource: the client."""
+        return self.database.client
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Any]:
+        """Commit everything written inside on exit, or nothing if the block raises.
+
+        Inside a transaction already in progress on the same client, the block joins it.
+        """
+        client = self.database.client
+        session = current_session(client)
+        if session is not None:
+            yield session
+            return
+        if not await self.database.supports_transactions():
+            raise CapabilityNotSupported(
+                f"{self.database.settings.describe()} is a standalone server, which has no "
+                "multi-document transactions; run MongoDB as a replica set (mongod --replSet "
+                "rs0, then rs.initiate()) or commit without a transaction"
+            )
+        with translated(f"running a transaction on {self.database.settings.describe()}"):
+            async with self.database.adapter.transaction() as session:
+                token = _sessions.set(MappingProxyType({**_sessions.get(), id(client): session}))
+                try:
+                    yield session
+                finally:
+                    _sessions.reset(token)

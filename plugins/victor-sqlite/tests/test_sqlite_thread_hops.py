@@ -1,0 +1,136 @@
+"""Each store operation costs one hand-off to the connection's thread, however many statements.
+
+A hand-off costs far more than SQLite needs for a small statement, so this is what the
+store's throughput depends on (benchmarks/bench_event_store.py measures it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import pytest
+import pytest_asyncio
+
+from victor_core import (
+    Aggregate,
+    AggregateRepository,
+    ConcurrencyError,
+    Event,
+)
+from victor_sqlite import SQLiteEventStore
+
+pytestmark = pytest.mark.asyncio
+
+
+@dataclasses.dataclass
+class Ticked(Event):
+    __event_type__ = "victor.test.sqlite.hops.Ticked"
+    n: int = 0
+
+
+class Clock(Aggregate):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ticks = 0
+
+    def _apply_Ticked(self, event: Ticked) -> None:
+        self.id = event.aggregate_id
+        self.ticks += 1
+
+
+class Hops:
+    def __init__(self) -> None:
+        self.count = 0
+
+    async def __call__(self, operation: Any) -> int:
+        """How many hand-offs awaiting *operation* takes."""
+        before = self.count
+        await operation
+        return self.count - before
+
+
+@pytest_asyncio.fixture
+async def hops(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Hops]:
+    counter = Hops()
+    original = aiosqlite.Connection._execute
+
+    async def counting(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        counter.count += 1
+        return await original(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counting)
+    yield counter
+
+
+@pytest_asyncio.fixture
+async def store(tmp_path: Path, hops: Hops) -> AsyncIterator[SQLiteEventStore]:
+    opened = SQLiteEventStore(tmp_path / "e.db")
+    await opened.append("warm-up", Ticked())  # opens the connection and creates the schema
+    assert opened.checkpoints is not None
+    assert opened.snapshots is not None
+    await opened.checkpoints.load("warm-up")
+    await opened.snapshots.latest_snapshot("warm-up", None)
+    yield opened
+    await opened.close()
+
+
+async def test_an_append_of_many_events_is_one_hop(store: SQLiteEventStore, hops: Hops) -> None:
+    events = [Ticked(n=n) for n in range(50)]
+
+    assert await hops(store.append("s", events, expected_version=0)) == 1
+    assert await store.stream_version("s") == 50
+
+
+async def test_a_rejected_append_is_one_hop(store: SQLiteEventStore, hops: Hops) -> None:
+    before = hops.count
+
+    with pytest.raises(ConcurrencyError):
+        await store.append("warm-up", Ticked(), expected_version=0)
+
+    assert hops.count - before == 1
+
+
+async def test_reads_are_one_hop_each(store: SQLiteEventStore, hops: Hops) -> None:
+    await store.append("s", [Ticked(n=n) for n in range(5)])
+
+    assert await hops(store.read_stream("s")) == 1
+    assert await hops(store.stream_version("s")) == 1
+    assert await hops(store.version_at("s", datetime.now(UTC))) == 1
+
+    async def read_everything() -> None:
+        assert len([r async for r in store.read_all(page_size=4)]) == 6
+
+    assert await hops(read_everything()) == 2  # two pages: 4 and 2 records
+
+
+async def test_loading_and_saving_an_aggregate_are_one_hop_each(
+    store: SQLiteEventStore, hops: Hops
+) -> None:
+    repository = AggregateRepository(store, Clock)
+    clock = Clock()
+    for n in range(10):
+        clock.apply(Ticked(n=n, aggregate_id="clock-1"))
+
+    assert await hops(repository.save(clock)) == 1
+    assert await hops(repository.load("clock-1")) == 1
+
+
+async def test_snapshot_and_checkpoint_operations_are_one_hop_each(
+    store: SQLiteEventStore, hops: Hops
+) -> None:
+    assert store.checkpoints is not None
+    assert store.snapshots is not None
+    repository = AggregateRepository(store, Clock, snapshots=True)
+    clock = Clock()
+    clock.apply(Ticked(aggregate_id="clock-1"))
+    await repository.save(clock)
+
+    assert await hops(repository.take_snapshot(clock)) == 1
+    assert await hops(repository.load("clock-1")) == 2  # the snapshot, then later events
+    assert await hops(store.checkpoints.save("p", 3)) == 1
+    assert await hops(store.checkpoints.load("p")) == 1

@@ -1,0 +1,84 @@
+"""The SQLite checkpoint store: one row per projection, written in its own transaction."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from typing import Any
+
+from victor_core import CheckpointStore, ConfigurationError, utc_now
+from victor_sqlite.database import SQLiteDatabase
+from victor_sqlite.event_log import timestamp_text
+from victor_sqlite.schema import SchemaPart
+
+CHECKPOINTS = SchemaPart(
+    name="checkpoints",
+    version=1,
+    statements=(
+        """
+        CREATE TABLE victor_checkpoints (
+            name TEXT PRIMARY KEY,
+            position INTEGER NOT NULL,
+            updated_at TEXT NOT NULL
+        ) WITHOUT ROWID
+        """,
+    ),
+)
+
+_READ = "SELECT position FROM victor_checkpoints WHERE name = ?"
+_WRITE = (
+    "INSERT INTO victor_checkpoints (name, position, updated_at) VALUES (?, ?, ?)"
+    " ON CONFLICT (name) DO UPDATE SET position = excluded.position,"
+    " updated_at = excluded.updated_at"
+)
+
+
+def _read_in(connection: sqlite3.Connection, name: str) -> int | None:
+    row = connection.execute(_READ, (name,)).fetchone()
+    return None if row is None else int(row[0])
+
+
+def write_checkpoint_in(connection: sqlite3.Connection, name: str, position: int) -> None:
+    """Save a checkpoint inside the caller's write transaction, e.g. with a read model's rows.
+
+    A projection whose read model lives in the same database can update it and its
+    checkpoint in one :meth:`~victor_sqlite.SQLiteDatabase.write`, which makes its
+    delivery exactly once.
+    """
+    connection.execute(_WRITE, (name, position, timestamp_text(utc_now())))
+
+
+class SQLiteCheckpointStore(CheckpointStore):
+    """Projection checkpoints in an SQLite database.
+
+    ``SQLiteCheckpointStore("read_models.db")`` opens (and on :meth:`close` closes) its own
+    database; ``SQLiteCheckpointStore(database)`` shares an open :class:`SQLiteDatabase`,
+    as the event store's ``checkpoints`` do.
+    """
+
+    def __init__(
+        self, database: SQLiteDatabase | str | os.PathLike[str] = ":memory:", **options: Any
+    ) -> None:
+        if isinstance(database, SQLiteDatabase):
+            if options:
+                raise ConfigurationError(
+                    "connection options belong to the SQLiteDatabase that is being shared; "
+                    f"got {', '.join(sorted(options))} as well"
+                )
+            self.database = database
+            self.owns_database = False
+        else:
+            self.database = SQLiteDatabase(database, **options)
+            self.owns_database = True
+
+    async def read_checkpoint(self, name: str) -> int | None:
+        await self.database.ensure(CHECKPOINTS)
+        return await self.database.run(_read_in, name)
+
+    async def write_checkpoint(self, name: str, position: int) -> None:
+        await self.database.ensure(CHECKPOINTS)
+        await self.database.write(write_checkpoint_in, name, position)
+
+    async def close(self) -> None:
+        if self.owns_database:
+            await self.database.close()

@@ -1,0 +1,186 @@
+"""The SQLite event recorder: one table, one thread hop per call.
+
+Global positions are the table's ``INTEGER PRIMARY KEY``, assigned inside the write
+transaction that took the database's write lock with ``BEGIN IMMEDIATE``. Write transactions
+of every connection and process commit one at a time, so positions are unique, increase in
+commit order, and a reader never sees a position appear below one it has already read.
+Events are never deleted, so a position is never reused.
+
+The ``*_in`` functions take a raw :class:`sqlite3.Connection` and run on the worker thread;
+:func:`append_in` can join a larger transaction (a unit of work that also writes entities).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from victor_core import (
+    AppendResult,
+    EventRecorder,
+    ExpectedVersion,
+    NewEventRecord,
+    StoredEventRecord,
+    check_expected_version,
+)
+from victor_sqlite.database import SQLiteDatabase
+from victor_sqlite.schema import SchemaPart
+
+EVENTS = SchemaPart(
+    name="events",
+    version=1,
+    statements=(
+        """
+        CREATE TABLE victor_events (
+            position INTEGER PRIMARY KEY,
+            stream_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            event_id TEXT NOT NULL,
+            type_name TEXT NOT NULL,
+            schema_version INTEGER NOT NULL,
+            data TEXT NOT NULL,
+            timestamp TEXT NOT NULL,
+            UNIQUE (stream_id, version)
+        )
+        """,
+    ),
+)
+
+_COLUMNS = "position, stream_id, version, event_id, type_name, schema_version, data, timestamp"
+_HEAD = (
+    "SELECT (SELECT MAX(version) FROM victor_events WHERE stream_id = ?),"
+    " (SELECT MAX(position) FROM victor_events)"
+)
+_INSERT = f"INSERT INTO victor_events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+_READ_STREAM = (
+    f"SELECT {_COLUMNS} FROM victor_events WHERE stream_id = ? AND version BETWEEN ? AND ?"
+    " ORDER BY version LIMIT ?"
+)
+_READ_ALL = f"SELECT {_COLUMNS} FROM victor_events WHERE position >= ? ORDER BY position LIMIT ?"
+_STREAM_VERSION = "SELECT MAX(version) FROM victor_events WHERE stream_id = ?"
+_FIRST_LATER = "SELECT MIN(version) FROM victor_events WHERE stream_id = ? AND timestamp > ?"
+_NO_END = 2**63 - 1
+
+
+def timestamp_text(moment: datetime) -> str:
+    """A UTC datetime as fixed-width text, so that SQL compares times as strings correctly."""
+    return moment.isoformat(timespec="microseconds")
+
+
+def append_in(
+    connection: sqlite3.Connection,
+    stream_id: str,
+    records: Sequence[NewEventRecord],
+    expected_version: ExpectedVersion,
+) -> AppendResult:
+    """Append *records* inside the caller's write transaction (``BEGIN IMMEDIATE``)."""
+    current, last_position = connection.execute(_HEAD, (stream_id,)).fetchone()
+    current = current or 0
+    first = (last_position or 0) + 1
+    check_expected_version(stream_id, expected_version, current)
+    connection.executemany(
+        _INSERT,
+        [
+            (
+                first + offset,
+                stream_id,
+                current + 1 + offset,
+                record.event_id,
+                record.type_name,
+                record.schema_version,
+                record.data,
+                timestamp_text(record.timestamp),
+            )
+            for offset, record in enumerate(records)
+        ],
+    )
+    return AppendResult(
+        stream_id=stream_id,
+        version=current + len(records),
+        positions=tuple(range(first, first + len(records))),
+    )
+
+
+def _stored(rows: list[Any]) -> list[StoredEventRecord]:
+    # Columns in the order of StoredEventRecord's fields, the timestamp last.
+    return [
+        StoredEventRecord(
+            row[0], row[1], row[2], row[3], row[4], row[5], row[6], datetime.fromisoformat(row[7])
+        )
+        for row in rows
+    ]
+
+
+def _read_stream_in(
+    connection: sqlite3.Connection, stream_id: str, first: int, last: int, limit: int
+) -> list[StoredEventRecord]:
+    return _stored(connection.execute(_READ_STREAM, (stream_id, first, last, limit)).fetchall())
+
+
+def _read_all_in(
+    connection: sqlite3.Connection, from_position: int, limit: int
+) -> list[StoredEventRecord]:
+    return _stored(connection.execute(_READ_ALL, (from_position, limit)).fetchall())
+
+
+def _stream_version_in(connection: sqlite3.Connection, stream_id: str) -> int:
+    return int(connection.execute(_STREAM_VERSION, (stream_id,)).fetchone()[0] or 0)
+
+
+def _version_at_in(connection: sqlite3.Connection, stream_id: str, moment: str) -> int:
+    first_later = connection.execute(_FIRST_LATER, (stream_id, moment)).fetchone()[0]
+    if first_later is None:
+        return _stream_version_in(connection, stream_id)
+    return int(first_later) - 1
+
+
+class SQLiteEventRecorder(EventRecorder):
+    """An :class:`~victor_core.EventRecorder` on an :class:`SQLiteDatabase`.
+
+    ``owns_database`` says whether closing the recorder closes the database (it does when
+    the store opened the database itself, not when it was handed a shared one).
+    """
+
+    def __init__(self, database: SQLiteDatabase, *, owns_database: bool = False) -> None:
+        self.database = database
+        self.owns_database = owns_database
+
+    async def append(
+        self,
+        stream_id: str,
+        records: Sequence[NewEventRecord],
+        expected_version: ExpectedVersion,
+    ) -> AppendResult:
+        await self.database.ensure(EVENTS)
+        return await self.database.write(append_in, stream_id, records, expected_version)
+
+    async def read_stream(
+        self,
+        stream_id: str,
+        from_version: int,
+        to_version: int | None,
+        limit: int | None,
+    ) -> Sequence[StoredEventRecord]:
+        await self.database.ensure(EVENTS)
+        last = _NO_END if to_version is None else to_version
+        return await self.database.run(
+            _read_stream_in, stream_id, from_version, last, -1 if limit is None else limit
+        )
+
+    async def read_all(self, from_position: int, limit: int) -> Sequence[StoredEventRecord]:
+        await self.database.ensure(EVENTS)
+        return await self.database.run(_read_all_in, from_position, limit)
+
+    async def stream_version(self, stream_id: str) -> int:
+        await self.database.ensure(EVENTS)
+        return await self.database.run(_stream_version_in, stream_id)
+
+    async def version_at(self, stream_id: str, moment: datetime) -> int:
+        await self.database.ensure(EVENTS)
+        return await self.database.run(_version_at_in, stream_id, timestamp_text(moment))
+
+    async def close(self) -> None:
+        if self.owns_database:
+            await self.database.close()

@@ -1,0 +1,93 @@
+"""The hook implementations that make this package the ``sqlite`` backend."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from victor_core import (
+    BackendInfo,
+    BackendURL,
+    Capability,
+    ConfigurationError,
+    ContractInstance,
+    EventSerializer,
+    hookimpl,
+)
+from victor_sqlite.repository import SQLiteRepository
+from victor_sqlite.settings import SETTING_NAMES, SQLiteSettings
+from victor_sqlite.store import SQLiteEventStore
+
+
+@hookimpl
+def victor_backend_info() -> BackendInfo:
+    return BackendInfo(
+        name="sqlite",
+        version=version("victor-sqlite"),
+        url_schemes=("sqlite", "sqlite+aiosqlite"),
+        capabilities={
+            Capability.EVENT_STORE,
+            Capability.GLOBAL_ORDER,
+            Capability.REPOSITORY,
+            Capability.SPECIFICATION_PUSHDOWN,
+            Capability.DURABILITY,
+            Capability.MULTI_PROCESS,
+            Capability.SNAPSHOTS,
+            Capability.CHECKPOINTS,
+        },
+        description="An SQLite file on aiosqlite: durable (WAL, synchronous=FULL), "
+        "shared safely by several processes.",
+    )
+
+
+@hookimpl
+def victor_create_event_store(url: BackendURL, options: Mapping[str, Any]) -> SQLiteEventStore:
+    settings_options = {k: v for k, v in options.items() if k != "serializer"}
+    unknown = sorted(set(settings_options) - set(SETTING_NAMES))
+    if unknown:
+        raise ConfigurationError(
+            f"the sqlite backend takes no option {', '.join(unknown)}; it accepts "
+            f"{', '.join((*SETTING_NAMES, 'serializer'))}"
+        )
+    serializer = options.get("serializer")
+    if serializer is not None and not isinstance(serializer, EventSerializer):
+        raise ConfigurationError("the 'serializer' option must be a victor_core.EventSerializer")
+    settings = SQLiteSettings.from_url(url, settings_options)
+    return SQLiteEventStore(settings, serializer=serializer)
+
+
+@hookimpl
+def victor_create_repository(
+    url: BackendURL, entity_type: type, options: Mapping[str, Any]
+) -> SQLiteRepository[Any]:
+    repository_options = ("indexes", "table", "converter")
+    settings_options = {k: v for k, v in options.items() if k not in repository_options}
+    unknown = sorted(set(settings_options) - set(SETTING_NAMES))
+    if unknown:
+        raise ConfigurationError(
+            f"the sqlite backend's repositories take no option {', '.join(unknown)}; they "
+            f"accept {', '.join((*SETTING_NAMES, *repository_options))}"
+        )
+    indexes = options.get("indexes", ())
+    if isinstance(indexes, str):  # from a URL: ?indexes=email,address.city
+        indexes = [name.strip() for name in indexes.split(",") if name.strip()]
+    # The URL's query string may carry repository options too; the settings take the rest.
+    connection_url = attrs.evolve(
+        url, query=tuple((k, v) for k, v in url.query if k not in repository_options)
+    )
+    return SQLiteRepository(
+        entity_type,
+        SQLiteSettings.from_url(connection_url, settings_options),
+        indexes=indexes,
+        table=options.get("table"),
+        converter=options.get("converter"),
+    )
+
+
+@hookimpl
+def victor_contract_instance(workdir: Path) -> ContractInstance:
+    return ContractInstance(url=f"sqlite:///{(workdir / 'events.db').resolve().as_posix()}")

@@ -1,0 +1,127 @@
+"""The packaging paths users take, on real installations made with pip.
+
+A third-party backend built from its own project and pip-installed is listed, selectable
+and proven by the contract suite; an environment without a backend plugin says what to
+install when one of its classes is imported from the kernel.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def pip_install_target(target: Path, *requirements: str) -> None:
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            str(target),
+            *requirements,
+        ],
+        check=True,
+        cwd=ROOT,
+        env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+    )
+
+
+def run(
+    args: list[str], pythonpath: Path, *, isolated_site: bool = False
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(pythonpath)}
+    env.pop("PYTEST_ADDOPTS", None)
+    prefix = [sys.executable, "-S"] if isolated_site else [sys.executable]
+    return subprocess.run(
+        [*prefix, *args], capture_output=True, text=True, env=env, cwd=pythonpath, timeout=300
+    )
+
+
+@pytest.fixture(scope="module")
+def third_party(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example backend project, pip-installed into its own directory."""
+    target = tmp_path_factory.mktemp("third-party-site")
+    pip_install_target(target, str(ROOT / "examples" / "victor-example-backend"))
+    return target
+
+
+def test_a_pip_installed_third_party_backend_is_listed(third_party: Path) -> None:
+    result = run(["-m", "victor_core", "backends"], third_party)
+
+    assert result.returncode == 0, result.stderr
+    row = next(line for line in result.stdout.splitlines() if line.startswith("example "))
+    assert "victor-example-backend 0.1.0" in row
+    assert "example://" in row
+    assert "event_store" in row
+    assert "global_order" in row
+    assert any(line.startswith("memory ") for line in result.stdout.splitlines())
+
+
+def test_a_pip_installed_third_party_backend_is_selectable_by_name(third_party: Path) -> None:
+    script = (
+        "import asyncio, dataclasses\n"
+        "from victor_core import Event, open_event_store\n"
+        "@dataclasses.dataclass\n"
+        "class Pinged(Event):\n"
+        "    n: int = 0\n"
+        "async def main():\n"
+        "    store = open_event_store('example://demo')\n"
+        "    await store.append('s', Pinged(n=7))\n"
+        "    events = [r.event.n for r in await store.read_stream('s')]\n"
+        "    print(type(store.recorder).__name__, events)\n"
+        "asyncio.run(main())\n"
+    )
+
+    result = run(["-c", script], third_party)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ListRecorder [7]"
+
+
+def test_victor_contract_test_proves_the_third_party_backend(third_party: Path) -> None:
+    result = run(
+        ["-m", "victor_core", "contract-test", "example", "-p", "no:cacheprovider"], third_party
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "passed" in result.stdout
+    assert "failed" not in result.stdout
+    # The header says which backend and which contract version was checked.
+    assert "victor contract suite v1 against backend 'example'" in result.stdout
+
+
+def test_a_backend_class_without_its_plugin_says_what_to_install(tmp_path: Path) -> None:
+    """An environment with the kernel and its dependencies but no backend plugin at all."""
+    site = tmp_path / "kernel-only"
+    # The kernel and its own dependencies, and deliberately not victor-memory.
+    pip_install_target(site, str(ROOT), "pluggy", "attrs", "cattrs", "typing_extensions")
+
+    script = (
+        "from victor_core import open_event_store\n"
+        "try:\n"
+        "    from victor_core import InMemoryEventStore\n"
+        "except ImportError as exc:\n"
+        "    print('ImportError:', exc)\n"
+        "try:\n"
+        "    open_event_store('memory://')\n"
+        "except Exception as exc:\n"
+        "    print(type(exc).__name__ + ':', exc)\n"
+    )
+    result = run(["-c", script], site, isolated_site=True)
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("ImportError: InMemoryEventStore comes from the 'memory' backend")
+    assert "pip install 'victor-core[memory]'" in lines[0]
+    assert lines[1].startswith("BackendNotFound: no backend named 'memory' is installed")
+    assert "pip install 'victor-core[memory]'" in lines[1]

@@ -1,0 +1,178 @@
+"""Finding backends through entry points, loading them lazily, and the errors users see."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.support.distributions import install_distribution
+from victor_core import (
+    BackendNotFound,
+    ConfigurationError,
+    DuplicateBackend,
+    EventStore,
+    PluginLoadError,
+    PluginLoadWarning,
+    PluginRegistry,
+)
+from victor_core.plugins.known import install_hint
+
+WORKING_BACKEND = """
+    from victor_core import BackendInfo, Capability, EventStore, hookimpl
+    from victor_memory.event_log import InMemoryEventRecorder, MemoryEventLog
+
+    @hookimpl
+    def victor_backend_info():
+        return BackendInfo(name="{name}", version="2.5", url_schemes=("{name}", "{name}+fast"),
+                           capabilities={{Capability.EVENT_STORE}})
+
+    @hookimpl
+    def victor_create_event_store(url, options):
+        return EventStore(InMemoryEventRecorder(MemoryEventLog()))
+"""
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A directory on sys.path where the test installs distributions."""
+    directory = tmp_path / "site-packages"
+    directory.mkdir()
+    monkeypatch.syspath_prepend(str(directory))
+    return directory
+
+
+def install_backend(site: Path, backend: str, distribution: str, source: str) -> str:
+    module = unique("backend_module")
+    install_distribution(
+        site,
+        distribution,
+        entry_points={"victor.backends": {backend: module}},
+        modules={f"{module}.py": source},
+    )
+    return module
+
+
+def test_an_unknown_backend_lists_the_installed_ones_and_says_what_to_install() -> None:
+    with pytest.raises(BackendNotFound) as caught:
+        PluginRegistry().backend("cassandra")
+
+    message = str(caught.value)
+    assert "'cassandra'" in message
+    assert "memory (victor-memory" in message
+    assert "victor.backends" in message
+
+
+def test_first_party_backends_get_the_exact_pip_command() -> None:
+    assert (
+        install_hint("sqlite")
+        == "pip install 'victor-core[sqlite]' (or: pip install victor-sqlite)"
+    )
+    assert "victor-core[mongodb]" in install_hint("mongodb")
+
+
+def test_a_backend_from_another_distribution_is_selected_by_name_and_by_url_scheme(
+    site: Path,
+) -> None:
+    name = unique("fancy")
+    install_backend(site, name, "victor-fancy", WORKING_BACKEND.format(name=name))
+    registry = PluginRegistry()
+
+    backend = registry.backend(name)
+
+    assert backend.info.version == "2.5"
+    assert backend.entry.distribution == "victor-fancy"
+    assert isinstance(registry.open_event_store(f"{name}://"), EventStore)
+    assert isinstance(registry.open_event_store(f"{name}+fast://somewhere"), EventStore)
+    with pytest.raises(ConfigurationError, match=r"does not accept URLs starting with"):
+        registry.open_event_store(f"{name}+slow://")
+
+
+def test_a_broken_backend_names_its_entry_point_and_distribution_and_spares_the_others(
+    site: Path,
+) -> None:
+    name = unique("broken")
+    module = install_backend(site, name, "victor-broken", "raise ImportError('needs libfoo 3')\n")
+    registry = PluginRegistry()
+
+    assert name in registry.installed_backends()  # listed without importing it
+    with pytest.raises(PluginLoadError) as caught:
+        registry.backend(name)
+
+    message = str(caught.value)
+    assert f"'{name} = {module}'" in message
+    assert "victor-broken 1.0" in message
+    assert "needs libfoo 3" in message
+    assert isinstance(caught.value.__cause__, ImportError)
+    # The other backends keep working.
+    assert isinstance(registry.open_event_store("memory://"), EventStore)
+
+
+def test_two_distributions_claiming_one_name_is_an_error_naming_both(site: Path) -> None:
+    name = unique("twin")
+    install_backend(site, name, "victor-twin-a", WORKING_BACKEND.format(name=name))
+    install_backend(site, name, "victor-twin-b", WORKING_BACKEND.format(name=name))
+
+    with pytest.raises(DuplicateBackend) as caught:
+        PluginRegistry().backend(name)
+
+    message = str(caught.value)
+    assert "victor-twin-a 1.0" in message
+    assert "victor-twin-b 1.0" in message
+    assert "uninstall" in message
+
+
+def test_a_backend_whose_info_disagrees_with_its_entry_point_is_refused(site: Path) -> None:
+    name = unique("liar")
+    install_backend(site, name, "victor-liar", WORKING_BACKEND.format(name="somebody_else"))
+
+    with pytest.raises(PluginLoadError, match="must equal its entry point name"):
+        PluginRegistry().backend(name)
+
+
+def test_hook_calls_reach_only_the_selected_backend(site: Path) -> None:
+    first, second = unique("first"), unique("second")
+    install_backend(site, first, "victor-first", WORKING_BACKEND.format(name=first))
+    install_backend(site, second, "victor-second", WORKING_BACKEND.format(name=second))
+    registry = PluginRegistry()
+
+    registry.backend(first)
+    registry.backend(second)
+
+    # firstresult hooks would otherwise answer with whichever backend registered last.
+    assert registry.backend(first).info.name == first
+    assert registry.backend(second).info.name == second
+
+
+def test_a_plugin_that_fails_to_load_is_reported_and_skipped(site: Path) -> None:
+    good, bad = unique("good_plugin"), unique("bad_plugin")
+    install_distribution(
+        site,
+        "victor-telemetry",
+        entry_points={"victor.plugins": {"telemetry": good, "broken": bad}},
+        modules={
+            f"{good}.py": """
+                from victor_core import hookimpl
+
+                @hookimpl
+                def victor_bus_middleware(bus):
+                    return ["marker"]
+            """,
+            f"{bad}.py": "import does_not_exist_anywhere\n",
+        },
+    )
+    registry = PluginRegistry()
+
+    with pytest.warns(PluginLoadWarning, match="does_not_exist_anywhere"):
+        manager = registry.manager
+
+    assert [str(e).split(":")[0] for e in registry.plugin_failures] == [
+        "plugin 'broken' was skipped"
+    ]
+    assert isinstance(registry.plugin_failures[0].__cause__, ModuleNotFoundError)
+    assert manager.hook.victor_bus_middleware(bus="command") == [["marker"]]

@@ -1,0 +1,56 @@
+"""Backend classes importable from the kernel namespace, resolved from installed plugins.
+
+``from victor_core import SQLiteEventStore`` works when victor-sqlite is installed: the
+plugin lists the class under the entry point group ``victor.exports``, and the kernel imports
+it only when the name is asked for. When no installed plugin exports a name the seed promises,
+the ImportError says which distribution to install.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+from typing import Any
+
+from victor_core.errors import BackendNotFound, PluginLoadError
+from victor_core.plugins.known import install_hint
+
+EXPORTS_GROUP = "victor.exports"
+
+#: Names promised by the documentation -> the backend whose distribution provides them.
+_PROMISED = {
+    "InMemoryEventStore": "memory",
+    "InMemoryRepository": "memory",
+    "SQLiteEventStore": "sqlite",
+    "SQLiteRepository": "sqlite",
+    "SQLiteUnitOfWork": "sqlite",
+    "MongoEventStore": "mongodb",
+    "MongoRepository": "mongodb",
+}
+
+
+class MissingBackend(BackendNotFound, ImportError):
+    """A backend class was imported from the kernel but its plugin is not installed."""
+
+
+class PluginExportError(PluginLoadError, ImportError):
+    """A backend class is installed but its module fails to import."""
+
+
+def resolve_export(module: str, name: str) -> Any:
+    """The object a plugin exports as *name*, or an error saying what to install."""
+    for ep in entry_points(group=EXPORTS_GROUP, name=name):
+        try:
+            return ep.load()
+        except Exception as exc:
+            dist = f"{ep.dist.name} {ep.dist.version}" if ep.dist is not None else "unknown"
+            raise PluginExportError(
+                f"{name} could not be imported from {ep.value} (distribution {dist}): "
+                f"{type(exc).__name__}: {exc}. Reinstall that distribution"
+            ) from exc
+    backend = _PROMISED.get(name)
+    if backend is None:
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+    raise MissingBackend(
+        f"{name} comes from the {backend!r} backend plugin, which is not installed: "
+        f"{install_hint(backend)}"
+    )

@@ -1,0 +1,107 @@
+"""Base classes that both ``@dataclass`` and ``@attrs.define`` subclasses can extend.
+
+Users write events, entities and commands the way their codebase already writes value
+objects: some with :mod:`dataclasses`, some with :mod:`attrs`. Each library only collects
+fields from bases it recognises, so a base that is just one of the two would lose its own
+fields (``id``, ``timestamp``...) in subclasses of the other kind. The bases here are
+dataclasses that also carry equivalent attrs metadata, so either kind of subclass inherits
+the base fields as keyword-only arguments.
+
+Because such a class answers to both ``dataclasses.is_dataclass`` and ``attrs.has``,
+generic tools cannot tell which one defined a subclass; :func:`record_fields` can.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import attrs
+
+_T = TypeVar("_T", bound=type)
+
+__all__ = ["RecordField", "accept_attrs_subclasses", "attrs_compatible", "record_fields"]
+
+
+def accept_attrs_subclasses(cls: _T) -> _T:
+    """Give the dataclass *cls* attrs metadata describing the same keyword-only fields."""
+    these: dict[str, Any] = {}
+    for field in dataclasses.fields(cls):
+        if field.default_factory is not dataclasses.MISSING:
+            these[field.name] = attrs.field(factory=field.default_factory, kw_only=True)
+        elif field.default is not dataclasses.MISSING:
+            these[field.name] = attrs.field(default=field.default, kw_only=True)
+        else:
+            these[field.name] = attrs.field(kw_only=True)
+    # init/repr/eq stay the dataclass ones; attrs only records the attributes.
+    attrs.define(
+        these=these, slots=False, init=False, repr=False, eq=False, order=False, hash=False
+    )(cls)
+    return cls
+
+
+if TYPE_CHECKING:
+    # Type checkers see the base as an attrs class too, so they know that attrs subclasses
+    # inherit its keyword-only fields. Spell it exactly as in the runtime branch's docstring.
+    from attrs import define as attrs_compatible
+else:
+
+    def attrs_compatible(**_how_type_checkers_see_it: object) -> Any:
+        """Decorate a kw_only dataclass so that attrs subclasses inherit its fields.
+
+        Use as ``@attrs_compatible(kw_only=True, slots=False, init=False)`` above
+        ``@dataclasses.dataclass(kw_only=True)``. The arguments tell type checkers how attrs
+        sees the class; at run time the attrs metadata is derived from the dataclass fields.
+        """
+        return accept_attrs_subclasses
+
+
+@attrs.frozen
+class RecordField:
+    """One field of a record class, whichever library declared it."""
+
+    name: str
+    type: Any
+    init: bool
+
+
+def _defining_library(cls: type) -> str:
+    for klass in cls.__mro__:
+        if "__dataclass_fields__" in klass.__dict__:
+            return "dataclasses"
+        if "__attrs_attrs__" in klass.__dict__:
+            return "attrs"
+    raise TypeError(f"{cls.__qualname__} is neither a dataclass nor an attrs class")
+
+
+def is_record_class(cls: Any) -> bool:
+    """True for dataclasses and attrs classes."""
+    return isinstance(cls, type) and (dataclasses.is_dataclass(cls) or attrs.has(cls))
+
+
+def record_fields(cls: type) -> tuple[RecordField, ...]:
+    """The fields of *cls*, taken from the library that actually defined *cls*."""
+    hints = _type_hints(cls)
+    if _defining_library(cls) == "dataclasses":
+        return tuple(
+            RecordField(f.name, hints.get(f.name, f.type), f.init) for f in dataclasses.fields(cls)
+        )
+    return tuple(RecordField(a.name, hints.get(a.name, a.type), a.init) for a in attrs.fields(cls))
+
+
+def _type_hints(cls: type) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(cls)
+    except (NameError, TypeError):
+        # Annotations referring to names local to a function cannot be resolved later;
+        # fall back to whatever the decorators recorded.
+        return {}
+
+
+def init_name(field: RecordField, cls: type) -> str:
+    """The keyword under which ``cls.__init__`` accepts *field* (attrs strips a leading ``_``)."""
+    if _defining_library(cls) == "attrs":
+        alias = attrs.fields_dict(cls)[field.name].alias
+        return alias if alias is not None else field.name
+    return field.name

@@ -1,0 +1,132 @@
+"""The ``victor`` command: what is installed, and proving a backend correct.
+
+``victor backends`` lists every installed backend with its distribution, version, URL schemes
+and declared capabilities. ``victor contract-test NAME_OR_URL [pytest args...]`` runs the
+contract suite against one of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from victor_core.errors import VictorError
+from victor_core.plugins.registry import PluginRegistry, default_registry
+from victor_core.plugins.url import parse_url
+
+
+def _list_backends(registry: PluginRegistry) -> int:
+    installed = registry.installed_backends()
+    if not installed:
+        print("no backends installed; pip install victor-core (which brings 'memory')")
+        return 1
+    status = 0
+    rows: list[tuple[str, str, str, str]] = []
+    problems: list[str] = []
+    for name, entries in sorted(installed.items()):
+        try:
+            backend = registry.backend(name)
+        except VictorError as exc:
+            status = 1
+            for entry in entries:
+                rows.append((name, f"{entry.distribution} {entry.version}", "-", "UNAVAILABLE"))
+            problems.append(f"{name}: {exc}")
+            continue
+        info = backend.info
+        schemes = ", ".join(f"{s}://" for s in sorted({info.name, *info.url_schemes}))
+        capabilities = ", ".join(sorted(c.value for c in info.capabilities)) or "-"
+        rows.append((name, f"{backend.entry.distribution} {info.version}", schemes, capabilities))
+    header = ("backend", "distribution", "url schemes", "capabilities")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(3)]
+    for row in [header, *rows]:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+            + "  "
+            + row[3]
+        )
+    for problem in problems:
+        print(f"\nproblem: {problem}", file=sys.stderr)
+    for failure in registry.plugin_failures:
+        print(f"\nplugin skipped: {failure}", file=sys.stderr)
+    return status
+
+
+def _contract_test(target: str, pytest_args: Sequence[str]) -> int:
+    # Located, not imported: pytest must import the plugin itself to rewrite its asserts.
+    spec = importlib.util.find_spec("victor_contract_tests")
+    if spec is None or not spec.submodule_search_locations:
+        print(
+            "the contract suite is not installed: pip install victor-contract-tests "
+            "(or pip install 'victor-core[contract]')",
+            file=sys.stderr,
+        )
+        return 2
+    default_registry().backend_for(parse_url(target))  # fail here, readably, not in pytest
+    suite = Path(spec.submodule_search_locations[0]) / "suite"
+    args = [
+        f"--victor-backend={target}",
+        "--rootdir",
+        str(suite),
+        # The suite's own settings, not those of the project it is run from.
+        "-c",
+        os.devnull,
+        "-o",
+        "asyncio_default_fixture_loop_scope=function",
+        *pytest_args,
+    ]
+    if not any(not arg.startswith("-") for arg in pytest_args):
+        args.append(str(suite))
+    import pytest
+
+    return int(pytest.main(args))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``victor`` command."""
+    parser = argparse.ArgumentParser(
+        prog="victor", description="victor-core: storage backends and their contract suite"
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("backends", help="list installed backends and their capabilities")
+    contract = commands.add_parser(
+        "contract-test",
+        help="run the contract suite against a backend",
+        description="Run the victor contract suite against an installed backend. "
+        "Arguments after the backend go to pytest (e.g. -k append -x).",
+    )
+    contract.add_argument("backend", metavar="NAME_OR_URL", help="backend name or URL")
+    contract.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed to pytest")
+    demo = commands.add_parser(
+        "demo",
+        help="see event sourcing work end to end on a real backend",
+        description="Runs a small task tracker against a backend (SQLite in a temporary "
+        "directory by default) and narrates each step.",
+    )
+    demo.add_argument("--url", help="backend name or URL (default: SQLite in --directory)")
+    demo.add_argument("--directory", help="where to keep the database (default: a temp dir)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``victor`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "backends":
+            return _list_backends(default_registry())
+        if args.command == "demo":
+            from victor_core.demo import main as demo
+
+            demo(args.url, args.directory)
+            return 0
+        return _contract_test(args.backend, args.pytest_args)
+    except VictorError as exc:
+        print(f"victor: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""Every error a user can cause, under one base class.
+
+Each message says what happened and what to do about it, because the person reading it is
+usually looking at a log, not at the code that raised it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class VictorError(Exception):
+    """Base of every error victor-core raises on purpose."""
+
+
+class ConfigurationError(VictorError):
+    """A URL, option or argument that cannot work; nothing was touched."""
+
+
+class ConcurrencyError(VictorError):
+    """An optimistic-concurrency check failed: someone else wrote first.
+
+    Nothing of the rejected write was stored. The usual fix is to reload and retry.
+    """
+
+    def __init__(self, stream_id: str, expected: object, actual: int) -> None:
+        self.stream_id = stream_id
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"stream {stream_id!r} is at version {actual}, but the append expected {expected}; "
+            "nothing was written. Reload the stream (or aggregate) and retry the operation."
+        )
+
+
+class SerializationError(VictorError):
+    """A value cannot be turned into stored data, or stored data back into a value."""
+
+
+class UnknownEventType(SerializationError):
+    """Stored data names an event type that is not registered in this process."""
+
+    def __init__(self, type_name: str, known: Sequence[str]) -> None:
+        self.type_name = type_name
+        shown = ", ".join(sorted(known)[:20]) or "none"
+        super().__init__(
+            f"no event class is registered under the type name {type_name!r} "
+            f"(registered: {shown}). Import the module that defines the class, or register it "
+            f"with `event_types.register(MyEvent, name={type_name!r})`; if the class was renamed, "
+            f"keep the old name with `event_types.register(MyEvent, aliases=[{type_name!r}])`."
+        )
+
+
+class EventTypeConflict(VictorError):
+    """Two different classes claim one stored event type name."""
+
+
+class BackendError(VictorError):
+    """Base of errors about finding, loading or using a storage backend."""
+
+
+class BackendNotFound(BackendError):
+    """No installed distribution provides the requested backend."""
+
+
+class DuplicateBackend(BackendError):
+    """Two installed distributions claim the same backend name."""
+
+
+class PluginLoadError(BackendError):
+    """A plugin's entry point failed to import; the cause is chained."""
+
+
+class CapabilityNotSupported(BackendError):
+    """The backend does not declare a capability the caller needs."""
+
+
+class StoreClosed(VictorError):
+    """The store or repository was closed and cannot be used any more."""
+
+
+class AggregateNotFound(VictorError):
+    """No events exist for the aggregate (or not at the version or time asked for)."""
+
+
+class ProjectionFailed(VictorError):
+    """A projection's handler raised; the runner's checkpoint stays before that event."""
+
+
+class EntityNotFound(VictorError, LookupError):
+    """No entity with the given id is stored; nothing was changed."""
+
+    def __init__(self, entity_type: str, entity_id: str, action: str) -> None:
+        self.entity_type = entity_type
+        self.entity_id = entity_id
+        super().__init__(
+            f"cannot {action} {entity_type} {entity_id!r}: no such entity is stored; add it "
+            f"first (repo.add), or check the id"
+        )
+
+
+class EntityAlreadyExists(VictorError):
+    """An entity with the same id is already stored; nothing of the add was written."""
+
+    def __init__(self, entity_type: str, entity_id: str) -> None:
+        self.entity_type = entity_type
+        self.entity_id = entity_id
+        super().__init__(
+            f"{entity_type} {entity_id!r} is already stored (or given twice), so nothing was "
+            "added; use repo.update() to change a stored entity, or give the new one another id"
+        )
+
+
+class StaleEntity(ConcurrencyError):
+    """An update was made from an out-of-date copy of a versioned entity.
+
+    Someone stored a newer version since this copy was loaded; storage was left as it was.
+    """
+
+    def __init__(self, entity_type: str, entity_id: str, expected: int, actual: int) -> None:
+        self.entity_type = entity_type
+        self.entity_id = entity_id
+        self.stream_id = entity_id
+        self.expected = expected
+        self.actual = actual
+        VictorError.__init__(
+            self,
+            f"{entity_type} {entity_id!r} is stored at version {actual}, but this copy is "
+            f"version {expected}; nothing was written. Load it again (repo.get), reapply the "
+            "change and update again",
+        )

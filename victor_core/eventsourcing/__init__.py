@@ -1,0 +1,1 @@
+"""Event sourcing: events, aggregates, the event store and how events are stored."""

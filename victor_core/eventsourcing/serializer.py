@@ -1,0 +1,107 @@
+"""Turning events into stored records and back, the same way for every backend."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from cattrs.errors import BaseValidationError
+from cattrs.preconf.json import JsonConverter
+
+from victor_core.errors import SerializationError
+from victor_core.eventsourcing.event_types import EventTypeRegistry, event_types
+from victor_core.eventsourcing.events import Event
+from victor_core.eventsourcing.records import NewEventRecord, StoredEventRecord
+from victor_core.eventsourcing.upcasting import UpcasterRegistry, schema_version_of
+from victor_core.eventsourcing.upcasting import upcasters as _default_upcasters
+from victor_core.serialization import converter as default_converter
+
+
+def as_utc(moment: datetime) -> datetime:
+    """*moment* in UTC; a naive datetime is taken to be UTC already."""
+    if moment.tzinfo is UTC:
+        return moment
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+# One encoder for every call: json.dumps builds a new one whenever options are given.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def dumps(payload: Any) -> str:
+    """Compact JSON; NaN and infinities are refused because databases disagree about them."""
+    return _ENCODER.encode(payload)
+
+
+class EventSerializer:
+    """Serializes events through one cattrs converter and one type-name registry.
+
+    Each record keeps the schema version of its class (``__schema_version__``); reading a
+    record of an older version runs the upcasters registered for the class first.
+    """
+
+    def __init__(
+        self,
+        registry: EventTypeRegistry | None = None,
+        converter: JsonConverter | None = None,
+        upcasters: UpcasterRegistry | None = None,
+    ) -> None:
+        self.registry = registry if registry is not None else event_types
+        self.converter = converter if converter is not None else default_converter
+        self.upcasters = upcasters if upcasters is not None else _default_upcasters
+
+    def serialize(self, event: Event, stream_id: str) -> NewEventRecord:
+        """The record to store for *event* appended to *stream_id*."""
+        if not isinstance(event, Event):
+            raise SerializationError(
+                f"cannot append {type(event).__qualname__}: events must derive from "
+                "victor_core.Event (use @dataclass or @attrs.define on the subclass)"
+            )
+        cls = type(event)
+        try:
+            payload = self.converter.unstructure(event, cls)
+            if not payload.get("aggregate_id"):
+                payload["aggregate_id"] = stream_id
+            data = dumps(payload)
+        except (TypeError, ValueError) as exc:
+            raise SerializationError(
+                f"cannot serialize {cls.__qualname__}: {exc}. Fields must be JSON-friendly "
+                "values (str, numbers, bool, None, datetime, date, UUID, Decimal, enums, "
+                "lists, dicts, tuples, sets, nested dataclasses or attrs classes) or have a "
+                "hook registered on victor_core.serialization.converter"
+            ) from exc
+        return NewEventRecord(
+            event_id=event.id,
+            type_name=self.registry.name_of(cls),
+            schema_version=schema_version_of(cls),
+            data=data,
+            timestamp=as_utc(event.timestamp),
+        )
+
+    def deserialize(self, record: StoredEventRecord) -> Event:
+        """The event a stored record holds, as an instance of its registered class."""
+        cls = self.registry.resolve(record.type_name)
+        try:
+            payload = json.loads(record.data)
+            if record.schema_version != schema_version_of(cls):
+                payload = self.upcasters.upcast(cls, payload, record.schema_version)
+            event = self.converter.structure(payload, cls)
+        except SerializationError as exc:
+            raise SerializationError(f"cannot read {_describe(record)}: {exc}") from exc
+        except (BaseValidationError, TypeError, ValueError, KeyError) as exc:
+            raise SerializationError(
+                f"{_describe(record)} does not fit {cls.__module__}.{cls.__qualname__}: {exc}"
+            ) from exc
+        if not isinstance(event, Event):  # pragma: no cover - structure() returns cls
+            raise SerializationError(f"{cls.__qualname__} is not an Event subclass")
+        return event
+
+
+def _describe(record: StoredEventRecord) -> str:
+    return (
+        f"stored event {record.event_id} (type {record.type_name!r} schema version "
+        f"{record.schema_version}, stream {record.stream_id!r} version {record.version})"
+    )

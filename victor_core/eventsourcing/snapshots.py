@@ -1,0 +1,57 @@
+"""What a backend implements to keep aggregate snapshots: two methods over serialized state.
+
+A snapshot is a cache of an aggregate's state at one version of its stream, so that loading
+it replays the events after that version only. The kernel decides when to take one and
+whether a stored one still fits the aggregate class (see
+:mod:`victor_core.eventsourcing.snapshot_state`); a backend only keeps the records.
+"""
+
+from __future__ import annotations
+
+import abc
+from datetime import datetime
+
+import attrs
+
+
+@attrs.frozen
+class SnapshotRecord:
+    """An aggregate's state at one version of its stream, serialized."""
+
+    stream_id: str
+    #: The stream version the state includes: the version of the last event applied.
+    version: int
+    #: The stored name of the aggregate class, so one stream id never feeds another class.
+    aggregate_type: str
+    #: A digest of the class's state shape; a snapshot whose fingerprint differs from the
+    #: class's current one is ignored and the aggregate is replayed from its events.
+    fingerprint: str
+    #: The state attributes as JSON text.
+    state: str
+    #: When the snapshot was taken (UTC).
+    taken_at: datetime
+
+
+class SnapshotRecorder(abc.ABC):
+    """Storage of snapshot records for one backend.
+
+    Snapshots of one stream at several versions are all kept, because loading an aggregate
+    as it was at an earlier version can use an earlier snapshot.
+    """
+
+    @abc.abstractmethod
+    async def save_snapshot(self, record: SnapshotRecord) -> None:
+        """Store *record*, replacing a snapshot of the same stream and version if any."""
+
+    @abc.abstractmethod
+    async def latest_snapshot(
+        self, stream_id: str, max_version: int | None
+    ) -> SnapshotRecord | None:
+        """The snapshot of *stream_id* with the highest version ``<= max_version``.
+
+        ``max_version=None`` means the newest snapshot; ``None`` is returned when there is
+        no such snapshot.
+        """
+
+    async def close(self) -> None:  # noqa: B027 - optional for recorders holding nothing
+        """Release connections; the recorder is not used afterwards."""

@@ -1,0 +1,212 @@
+"""The event store: an append-only log of events, in streams, with one global order."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+from victor_core.errors import ConfigurationError, StoreClosed
+from victor_core.eventsourcing.checkpoints import CheckpointStore
+from victor_core.eventsourcing.events import Event
+from victor_core.eventsourcing.recorder import EventRecorder
+from victor_core.eventsourcing.records import (
+    ANY,
+    AppendResult,
+    ExpectedVersion,
+    RecordedEvent,
+    StoredEventRecord,
+    expected_version_from,
+)
+from victor_core.eventsourcing.serializer import EventSerializer, as_utc
+from victor_core.eventsourcing.snapshots import SnapshotRecorder
+
+#: How many records ``read_all`` asks the backend for at a time.
+DEFAULT_PAGE_SIZE = 500
+
+
+class EventStore:
+    """Appends and reads events; the storage itself is the backend's ``EventRecorder``.
+
+    Obtain one from a backend (``InMemoryEventStore()``, ``SQLiteEventStore("events.db")``)
+    or by URL with :func:`victor_core.open_event_store`. Use it as an async context manager,
+    or call :meth:`close`, to release the backend's connections.
+
+    Backends that keep aggregate snapshots or projection checkpoints next to the events
+    expose them as :attr:`snapshots` and :attr:`checkpoints` (``None`` otherwise).
+    """
+
+    def __init__(
+        self,
+        recorder: EventRecorder,
+        *,
+        serializer: EventSerializer | None = None,
+        snapshots: SnapshotRecorder | None = None,
+        checkpoints: CheckpointStore | None = None,
+    ):
+        self.recorder = recorder
+        self.serializer = serializer if serializer is not None else EventSerializer()
+        #: Where the aggregate repository keeps snapshots, when the backend has them.
+        self.snapshots = snapshots
+        #: Where projection runners keep their positions, when the backend has them.
+        self.checkpoints = checkpoints
+        self._closed = False
+
+    async def append(
+        self,
+        stream_id: str,
+        events: Event | Iterable[Event],
+        *,
+        expected_version: ExpectedVersion | str = ANY,
+    ) -> AppendResult:
+        """Append one event or several, atomically, at the end of *stream_id*.
+
+        *expected_version* is the version you loaded the stream at (0 for a new stream), or
+        ``"any"`` (the default), ``"no_stream"`` or ``"stream_exists"``. When the stream does
+        not meet it, :class:`~victor_core.errors.ConcurrencyError` is raised and nothing is
+        written. Events with an empty ``aggregate_id`` are stored with the stream id in it.
+        """
+        self._check_open()
+        _check_stream_id(stream_id)
+        batch = [events] if isinstance(events, Event) else list(events)
+        if not batch:
+            raise ConfigurationError(
+                f"append to stream {stream_id!r} was given no events; pass an event or a "
+                "non-empty list of events"
+            )
+        expected = expected_version_from(expected_version)
+        records = [self.serializer.serialize(event, stream_id) for event in batch]
+        return await self.recorder.append(stream_id, records, expected)
+
+    async def read_stream(
+        self,
+        stream_id: str,
+        *,
+        from_version: int = 1,
+        to_version: int | None = None,
+        limit: int | None = None,
+    ) -> list[RecordedEvent]:
+        """The events of *stream_id* in version order; empty when the stream does not exist.
+
+        ``from_version`` and ``to_version`` are inclusive; ``limit`` caps the count.
+        """
+        self._check_open()
+        _check_stream_id(stream_id)
+        _check_positive("from_version", from_version, allow_zero=True)
+        if to_version is not None:
+            _check_positive("to_version", to_version, allow_zero=True)
+        if limit is not None:
+            _check_positive("limit", limit, allow_zero=True)
+            if limit == 0:
+                return []
+        start = max(from_version, 1)
+        if to_version is not None and to_version < start:
+            return []
+        records = await self.recorder.read_stream(stream_id, start, to_version, limit)
+        return [self._recorded(record) for record in records]
+
+    async def read_all(
+        self,
+        *,
+        from_position: int = 1,
+        limit: int | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> AsyncIterator[RecordedEvent]:
+        """Every event from global position *from_position* (inclusive) on, in global order.
+
+        This is what projections and catch-up subscriptions read. Backends are asked for
+        ``page_size`` records at a time, so the whole log is never held in memory.
+        """
+        self._check_open()
+        _check_positive("from_position", from_position, allow_zero=True)
+        _check_positive("page_size", page_size)
+        if limit is not None:
+            _check_positive("limit", limit, allow_zero=True)
+        remaining = limit
+        position = max(from_position, 1)
+        while remaining is None or remaining > 0:
+            want = page_size if remaining is None else min(page_size, remaining)
+            page = await self.recorder.read_all(position, want)
+            for record in page:
+                yield self._recorded(record)
+            if len(page) < want:
+                return
+            position = page[-1].position + 1
+            if remaining is not None:
+                remaining -= len(page)
+
+    async def stream_version(self, stream_id: str) -> int:
+        """The version of the last event in *stream_id*, 0 when it does not exist."""
+        self._check_open()
+        _check_stream_id(stream_id)
+        return await self.recorder.stream_version(stream_id)
+
+    async def version_at(self, stream_id: str, moment: datetime) -> int:
+        """The stream's version as of *moment*: how many of its first events happened by then.
+
+        Counting stops at the first event later than *moment*, so the events up to the
+        returned version all happened at or before it. A naive *moment* is taken as UTC.
+        """
+        self._check_open()
+        _check_stream_id(stream_id)
+        if not isinstance(moment, datetime):
+            raise ConfigurationError(f"moment must be a datetime, got {moment!r}")
+        return await self.recorder.version_at(stream_id, as_utc(moment))
+
+    async def close(self) -> None:
+        """Release the backend's resources. Closing twice is harmless."""
+        if not self._closed:
+            self._closed = True
+            for part in (self.checkpoints, self.snapshots):
+                if part is not None:
+                    await part.close()
+            await self.recorder.close()
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` has been called."""
+        return self._closed
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def _recorded(self, record: StoredEventRecord) -> RecordedEvent:
+        return RecordedEvent(
+            position=record.position,
+            stream_id=record.stream_id,
+            version=record.version,
+            event=self.serializer.deserialize(record),
+            type_name=record.type_name,
+        )
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreClosed(
+                f"this {type(self).__name__} was closed; open a new one to keep working"
+            )
+
+
+def _check_stream_id(stream_id: object) -> None:
+    if not isinstance(stream_id, str) or not stream_id:
+        raise ConfigurationError(
+            f"stream ids are non-empty strings, got {stream_id!r}; for an aggregate, set its "
+            "`id` before appending its events"
+        )
+
+
+def _check_positive(name: str, value: object, *, allow_zero: bool = False) -> None:
+    low = 0 if allow_zero else 1
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ConfigurationError(f"{name} must be an int >= {low}, got {value!r}")
+
+
+__all__ = ["DEFAULT_PAGE_SIZE", "EventStore"]

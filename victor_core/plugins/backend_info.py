@@ -1,0 +1,67 @@
+"""What a backend declares about itself.
+
+Capabilities are declared, never guessed from behaviour: the contract suite reads them to
+decide which tests apply, and the unit of work reads them to decide what it may promise.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+
+import attrs
+
+#: Version of the storage contract described by the contract suite. A backend states the
+#: version it was proven against; the suite refuses to pretend a newer one was checked.
+CONTRACT_VERSION = 1
+
+
+class Capability(enum.StrEnum):
+    """Something a backend may or may not be able to promise."""
+
+    #: Provides an event store (``victor_create_event_store``).
+    EVENT_STORE = "event_store"
+    #: Provides entity repositories (``victor_create_repository``).
+    REPOSITORY = "repository"
+    #: Several repositories and the event store can commit in one transaction.
+    TRANSACTIONS = "transactions"
+    #: ``read_all`` yields every event in one global order that never changes.
+    GLOBAL_ORDER = "global_order"
+    #: Specifications are compiled to the engine's own query language.
+    SPECIFICATION_PUSHDOWN = "specification_pushdown"
+    #: What was written survives the process (and, with the right settings, the machine).
+    DURABILITY = "durability"
+    #: Snapshots of aggregates can be stored.
+    SNAPSHOTS = "snapshots"
+    #: Projection checkpoints can be stored next to the events (``EventStore.checkpoints``).
+    CHECKPOINTS = "checkpoints"
+    #: Several processes can share one storage safely.
+    MULTI_PROCESS = "multi_process"
+
+
+def _schemes(schemes: Iterable[str]) -> tuple[str, ...]:
+    return tuple(scheme.lower() for scheme in schemes)
+
+
+def _capabilities(capabilities: Iterable[Capability | str]) -> frozenset[Capability]:
+    return frozenset(Capability(capability) for capability in capabilities)
+
+
+@attrs.frozen
+class BackendInfo:
+    """A backend's answer to ``victor_backend_info``."""
+
+    #: The name users select it by; equal to its entry point name in ``victor.backends``.
+    name: str
+    #: The version of the distribution providing it.
+    version: str
+    #: URL schemes it accepts (``"sqlite"``, ``"mongodb+srv"``); the name itself is implied.
+    url_schemes: tuple[str, ...] = attrs.field(converter=_schemes, factory=tuple)
+    capabilities: frozenset[Capability] = attrs.field(converter=_capabilities, factory=frozenset)
+    description: str = ""
+    #: The contract suite version this backend is proven against.
+    contract_version: int = CONTRACT_VERSION
+
+    def supports(self, capability: Capability) -> bool:
+        """True when the backend declares *capability*."""
+        return capability in self.capabilities

@@ -1,0 +1,99 @@
+"""The hook specifications: the whole contract between the kernel and its plugins.
+
+Every hook is a synchronous factory, because pluggy calls hooks synchronously; what the
+factories return has async methods. A storage backend is a module registered under the entry
+point group ``victor.backends`` whose name is the backend's name; it implements
+``victor_backend_info`` and the factories for what it provides. Plugins in the group
+``victor.plugins`` (middleware, telemetry...) implement ``victor_bus_middleware`` or wrap the
+backend factories with ``hookwrapper``/``wrapper`` implementations.
+
+Write implementations with :data:`hookimpl`::
+
+    from victor_core import hookimpl
+
+    @hookimpl
+    def victor_backend_info():
+        return BackendInfo(name="mystore", version="1.0", url_schemes=("mystore",))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from victor_core.eventsourcing.store import EventStore
+    from victor_core.plugins.backend_info import BackendInfo
+    from victor_core.plugins.contract import ContractInstance
+    from victor_core.plugins.url import BackendURL
+    from victor_core.repository.entity import Entity
+    from victor_core.repository.repository import Repository
+
+PROJECT_NAME = "victor"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+#: Marks a function as the implementation of one of victor's hooks.
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+@hookspec(firstresult=True)
+def victor_backend_info() -> BackendInfo:
+    """Describe the backend: name, version, URL schemes and declared capabilities.
+
+    The name must equal the backend's entry point name. Declare only what the backend really
+    guarantees: the contract suite tests every declared capability and skips the others.
+    """
+
+
+@hookspec(firstresult=True)
+def victor_create_event_store(url: BackendURL, options: Mapping[str, Any]) -> EventStore:
+    """Build an event store for *url*, opening connections lazily or on first use.
+
+    *options* are the keyword arguments given to ``open_event_store`` merged over the URL's
+    query string. Unknown options should be rejected with a
+    :class:`~victor_core.errors.ConfigurationError` naming the accepted ones.
+    """
+
+
+@hookspec(firstresult=True)
+def victor_create_repository(
+    url: BackendURL, entity_type: type[Entity], options: Mapping[str, Any]
+) -> Repository[Any]:
+    """Build a repository storing *entity_type* at *url*; declare ``Capability.REPOSITORY``.
+
+    *entity_type* is a subclass of :class:`~victor_core.Entity`; *options* are the keyword
+    arguments given to ``open_repository`` merged over the URL's query string. Return a
+    :class:`~victor_core.Repository` (usually a
+    :class:`~victor_core.repository.DocumentRepository` over the backend's
+    :class:`~victor_core.repository.DocumentStore`).
+    """
+
+
+@hookspec(firstresult=True)
+def victor_transaction_manager(resource: object) -> Any:
+    """The transaction manager for *resource* (a store or repository this backend made).
+
+    Return ``None`` for resources of other backends. A unit of work groups its participants
+    by the manager's resource key and commits each group in one transaction.
+    """
+
+
+@hookspec
+def victor_bus_middleware(bus: str) -> Sequence[Any]:
+    """Middleware to install on every new bus of kind *bus* (``"command"`` or ``"query"``).
+
+    Each item is an async callable ``(message, next) -> result``; results from all plugins
+    are applied in plugin registration order, before middleware added with ``bus.use``.
+    """
+
+
+@hookspec(firstresult=True)
+def victor_contract_instance(workdir: Path) -> ContractInstance:
+    """A fresh, isolated storage for one contract test, and how to clean it up.
+
+    *workdir* is an empty directory the backend may use for files. Opening the returned
+    URL several times must reach the same data; no other test may see that data.
+    """

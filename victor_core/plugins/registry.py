@@ -1,0 +1,313 @@
+"""Finding, loading and calling plugins.
+
+Backends are found through the entry point group ``victor.backends`` and loaded only when
+asked for, so a broken plugin that nobody uses cannot break the others. Other plugins
+(group ``victor.plugins``) are loaded when the registry starts; one that fails to import is
+reported with a warning and skipped.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from collections.abc import Callable, Iterable, Mapping
+from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
+from typing import Any, TypeVar
+
+import attrs
+import pluggy
+
+from victor_core.errors import (
+    BackendNotFound,
+    CapabilityNotSupported,
+    ConfigurationError,
+    DuplicateBackend,
+    PluginLoadError,
+)
+from victor_core.eventsourcing.store import EventStore
+from victor_core.plugins import hookspecs
+from victor_core.plugins.backend_info import BackendInfo, Capability
+from victor_core.plugins.contract import ContractInstance
+from victor_core.plugins.known import install_hint
+from victor_core.plugins.url import BackendURL, parse_url
+from victor_core.repository.entity import Entity, check_entity_type
+from victor_core.repository.repository import Repository
+
+E = TypeVar("E", bound=Entity)
+
+BACKENDS_GROUP = "victor.backends"
+PLUGINS_GROUP = "victor.plugins"
+
+
+class PluginLoadWarning(UserWarning):
+    """A plugin in ``victor.plugins`` failed to load and was skipped."""
+
+
+@attrs.frozen
+class PluginEntry:
+    """An installed plugin, known from its entry point and not yet imported."""
+
+    name: str
+    #: ``module:attribute`` as written in the entry point.
+    value: str
+    distribution: str
+    version: str
+    entry_point: EntryPoint = attrs.field(eq=False, repr=False)
+
+    def describe(self) -> str:
+        """``name = module:attr`` from ``distribution version``, for messages."""
+        return (
+            f"entry point '{self.name} = {self.value}' of distribution "
+            f"'{self.distribution} {self.version}'"
+        )
+
+
+def _entries(group: str) -> list[PluginEntry]:
+    seen: set[tuple[str, str, str]] = set()
+    found = []
+    for ep in entry_points(group=group):
+        dist = ep.dist
+        distribution = dist.name if dist is not None else "<unknown distribution>"
+        version = dist.version if dist is not None else "?"
+        key = (ep.name, ep.value, distribution)
+        if key in seen:  # the same distribution seen twice on sys.path
+            continue
+        seen.add(key)
+        found.append(PluginEntry(ep.name, ep.value, distribution, version, ep))
+    return sorted(found, key=lambda entry: (entry.name, entry.distribution))
+
+
+@attrs.frozen
+class Backend:
+    """A loaded backend: its entry, its declaration, and calls to its own hooks only."""
+
+    entry: PluginEntry
+    info: BackendInfo
+    plugin: object = attrs.field(repr=False)
+    _call: Callable[..., Any] = attrs.field(repr=False, alias="call")
+
+    @property
+    def name(self) -> str:
+        """The backend's name, as users select it."""
+        return self.info.name
+
+    def create_event_store(self, url: BackendURL, options: Mapping[str, Any]) -> EventStore:
+        """An event store on *url*; raises when the backend has none."""
+        store = self._call("victor_create_event_store", url=url, options=dict(options))
+        if store is None:
+            raise CapabilityNotSupported(
+                f"backend {self.name!r} ({self.entry.distribution}) provides no event store; "
+                f"it declares: {_listed(self.info.capabilities)}"
+            )
+        if not isinstance(store, EventStore):
+            raise PluginLoadError(
+                f"backend {self.name!r} returned {type(store).__qualname__} from "
+                "victor_create_event_store; it must return a victor_core.EventStore"
+            )
+        return store
+
+    def create_repository(
+        self, url: BackendURL, entity_type: type[E], options: Mapping[str, Any]
+    ) -> Repository[E]:
+        """A repository of *entity_type* on *url*; raises when the backend has none."""
+        repository = self._call(
+            "victor_create_repository",
+            url=url,
+            entity_type=check_entity_type(entity_type),
+            options=dict(options),
+        )
+        if repository is None:
+            raise CapabilityNotSupported(
+                f"backend {self.name!r} ({self.entry.distribution}) provides no repositories; "
+                f"it declares: {_listed(self.info.capabilities)}"
+            )
+        if not isinstance(repository, Repository):
+            raise PluginLoadError(
+                f"backend {self.name!r} returned {type(repository).__qualname__} from "
+                "victor_create_repository; it must return a victor_core.Repository"
+            )
+        return repository
+
+    def contract_instance(self, workdir: Path) -> ContractInstance:
+        """A fresh isolated storage for one contract test."""
+        instance = self._call("victor_contract_instance", workdir=workdir)
+        if not isinstance(instance, ContractInstance):
+            raise PluginLoadError(
+                f"backend {self.name!r} does not implement victor_contract_instance (or did "
+                "not return a ContractInstance), so the contract suite cannot test it"
+            )
+        return instance
+
+    def transaction_manager(self, resource: object) -> Any:
+        """The backend's transaction manager for *resource*, or None."""
+        return self._call("victor_transaction_manager", resource=resource)
+
+
+def _listed(capabilities: Iterable[Capability]) -> str:
+    return ", ".join(sorted(c.value for c in capabilities)) or "nothing"
+
+
+class PluginRegistry:
+    """The installed backends and plugins, and one pluggy manager that calls them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._manager: pluggy.PluginManager | None = None
+        self._backends: dict[str, Backend] = {}
+        #: Plugins of ``victor.plugins`` that failed to load, with the reason.
+        self.plugin_failures: list[PluginLoadError] = []
+
+    @property
+    def manager(self) -> pluggy.PluginManager:
+        """The pluggy manager; created, with ``victor.plugins`` loaded, on first use."""
+        with self._lock:
+            if self._manager is None:
+                manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+                manager.add_hookspecs(hookspecs)
+                self._manager = manager
+                self._load_plugins(manager)
+            return self._manager
+
+    def _load_plugins(self, manager: pluggy.PluginManager) -> None:
+        for entry in _entries(PLUGINS_GROUP):
+            try:
+                manager.register(entry.entry_point.load(), name=f"{PLUGINS_GROUP}:{entry.name}")
+            except Exception as exc:  # a broken plugin must not take the others down
+                error = PluginLoadError(
+                    f"plugin {entry.name!r} was skipped: {entry.describe()} failed to load "
+                    f"({type(exc).__name__}: {exc}); reinstall or uninstall {entry.distribution}"
+                )
+                error.__cause__ = exc
+                self.plugin_failures.append(error)
+                warnings.warn(str(error), PluginLoadWarning, stacklevel=2)
+
+    def installed_backends(self) -> dict[str, list[PluginEntry]]:
+        """Every backend name and the distributions that provide it (more than one is an error)."""
+        by_name: dict[str, list[PluginEntry]] = {}
+        for entry in _entries(BACKENDS_GROUP):
+            by_name.setdefault(entry.name, []).append(entry)
+        return by_name
+
+    def backend(self, name: str) -> Backend:
+        """The backend called *name*, loading it on first use."""
+        with self._lock:
+            loaded = self._backends.get(name)
+            if loaded is not None:
+                return loaded
+            installed = self.installed_backends()
+            entries = installed.get(name)
+            if not entries:
+                raise BackendNotFound(_not_found_message(name, installed))
+            if len(entries) > 1:
+                claimants = " and ".join(
+                    f"{e.distribution} {e.version} ({e.value})" for e in entries
+                )
+                raise DuplicateBackend(
+                    f"backend {name!r} is claimed by {claimants}; uninstall all but one of "
+                    "these distributions"
+                )
+            loaded = self._load_backend(entries[0])
+            self._backends[name] = loaded
+            return loaded
+
+    def backend_for(self, url: BackendURL) -> Backend:
+        """The backend that serves *url* (``sqlite+aiosqlite`` goes to ``sqlite``)."""
+        installed = self.installed_backends()
+        name = url.scheme if url.scheme in installed else url.name
+        backend = self.backend(name)
+        accepted = {backend.info.name, *backend.info.url_schemes}
+        if url.scheme not in accepted:
+            raise ConfigurationError(
+                f"backend {name!r} does not accept URLs starting with '{url.scheme}://'; "
+                f"it accepts: {', '.join(sorted(accepted))}"
+            )
+        return backend
+
+    def _load_backend(self, entry: PluginEntry) -> Backend:
+        try:
+            plugin = entry.entry_point.load()
+        except Exception as exc:
+            raise PluginLoadError(
+                f"backend {entry.name!r} could not be loaded: {entry.describe()} raised "
+                f"{type(exc).__name__}: {exc}. Reinstall {entry.distribution} (or uninstall it "
+                "if it is not used); other backends are unaffected"
+            ) from exc
+        manager = self.manager
+        plugin_name = f"{BACKENDS_GROUP}:{entry.name}"
+        if manager.get_plugin(plugin_name) is None:
+            manager.register(plugin, name=plugin_name)
+
+        def call(hook_name: str, **kwargs: Any) -> Any:
+            others = [b.plugin for b in self._backends.values() if b.plugin is not plugin]
+            caller = manager.subset_hook_caller(hook_name, remove_plugins=others)
+            return caller(**kwargs)
+
+        info = call("victor_backend_info")
+        if not isinstance(info, BackendInfo):
+            raise PluginLoadError(
+                f"{entry.describe()} does not implement victor_backend_info (or returned "
+                f"{info!r} instead of a BackendInfo)"
+            )
+        if info.name != entry.name:
+            raise PluginLoadError(
+                f"{entry.describe()} declares itself as {info.name!r}; a backend's "
+                "BackendInfo.name must equal its entry point name"
+            )
+        return Backend(entry=entry, info=info, plugin=plugin, call=call)
+
+    def open_event_store(self, name_or_url: str, **options: Any) -> EventStore:
+        """See :func:`victor_core.open_event_store`."""
+        url = parse_url(name_or_url)
+        return self.backend_for(url).create_event_store(url, {**url.options, **options})
+
+    def open_repository(
+        self, name_or_url: str, entity_type: type[E], **options: Any
+    ) -> Repository[E]:
+        """See :func:`victor_core.open_repository`."""
+        url = parse_url(name_or_url)
+        backend = self.backend_for(url)
+        return backend.create_repository(url, entity_type, {**url.options, **options})
+
+
+def _not_found_message(name: str, installed: Mapping[str, list[PluginEntry]]) -> str:
+    listing = ", ".join(
+        f"{n} ({entries[0].distribution} {entries[0].version})"
+        for n, entries in sorted(installed.items())
+    )
+    return (
+        f"no backend named {name!r} is installed (installed: {listing or 'none'}); "
+        f"{install_hint(name)}"
+    )
+
+
+_default: PluginRegistry | None = None
+_default_lock = threading.Lock()
+
+
+def default_registry() -> PluginRegistry:
+    """The process-wide registry used by ``open_event_store`` and friends."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = PluginRegistry()
+        return _default
+
+
+def open_event_store(name_or_url: str, /, **options: Any) -> EventStore:
+    """Open an event store by backend name or URL, in the manner of SQLAlchemy's URLs.
+
+    ``open_event_store("memory://")``, ``open_event_store("sqlite:///events.db")``,
+    ``open_event_store("mongodb://localhost:27017/app")``. Keyword *options* go to the
+    backend, over any given in the URL's query string. Connections are opened lazily.
+    """
+    return default_registry().open_event_store(name_or_url, **options)
+
+
+def open_repository(name_or_url: str, entity_type: type[E], /, **options: Any) -> Repository[E]:
+    """Open a repository of *entity_type* by backend name or URL; see :func:`open_event_store`.
+
+    ``open_repository("memory://", User)``, ``open_repository("sqlite:///app.db", User,
+    indexes=["email"])``.
+    """
+    return default_registry().open_repository(name_or_url, entity_type, **options)
