@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import nox
@@ -33,9 +34,15 @@ RUFF = "ruff==0.17.6"
 MYPY = "mypy==2.4.1"
 
 
+#: Extras of first-party plugins that the tests need (the in-process MongoDB stand-ins).
+TEST_EXTRAS = {"mongodb": "[fake]"}
+
+
 def _install_project(session: nox.Session) -> None:
     """The kernel, every first-party plugin and the contract suite, editable."""
-    plugins = [f"-e{ROOT / 'plugins' / f'victor-{name}'}" for name in BACKENDS]
+    plugins = [
+        f"-e{ROOT / 'plugins' / f'victor-{name}'}{TEST_EXTRAS.get(name, '')}" for name in BACKENDS
+    ]
     session.install(f"-e{ROOT}", *plugins, f"-e{ROOT / 'contract_tests'}", *TEST_TOOLS)
 
 
@@ -52,13 +59,32 @@ def _contract_session(backend: str) -> None:
     def contract(session: nox.Session) -> None:
         _install_project(session)
         session.run("victor", "backends")
-        session.run("pytest", f"--victor-backend={backend}", *session.posargs)
+        if backend != "mongodb":
+            session.run("pytest", f"--victor-backend={backend}", *session.posargs)
+            return
+        # Without a server: the in-process stand-in, through both client APIs.
+        for flavour in ("pymongo", "motor"):
+            env = {"VICTOR_MONGODB_URL": "", "VICTOR_MONGODB_CLIENT": flavour}
+            session.run("pytest", "--victor-backend=mongodb", *session.posargs, env=env)
 
     contract.__doc__ = f"The contract suite against the {backend!r} backend."
 
 
 for _backend in BACKENDS:
     _contract_session(_backend)
+
+
+@nox.session(name="contract-mongodb-real")
+def contract_mongodb_real(session: nox.Session) -> None:
+    """The contract suite against the MongoDB server at VICTOR_MONGODB_URL (not a default)."""
+    if not os.environ.get("VICTOR_MONGODB_URL"):
+        session.error(
+            "set VICTOR_MONGODB_URL, e.g. VICTOR_MONGODB_URL=mongodb://localhost:27017 "
+            "nox -s contract-mongodb-real (docs/mongodb.md says how to start MongoDB)"
+        )
+    _install_project(session)
+    session.run("victor", "backends")
+    session.run("pytest", "--victor-backend=mongodb", *session.posargs)
 
 
 @nox.session

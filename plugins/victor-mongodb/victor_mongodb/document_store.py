@@ -8,14 +8,13 @@ removed again. Inside a transaction the caller started, every call joins it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncGenerator, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from victor_core import ConfigurationError, Entity
+from victor_core import ConfigurationError
 from victor_core.repository import (
     DocumentQuery,
     DocumentStore,
@@ -32,12 +31,8 @@ from victor_mongodb.documents import POSITION, fields_of, from_document
 from victor_mongodb.errors import DUPLICATE_KEY, translated
 from victor_mongodb.filters import FilterCompiler, field_name
 
-E = TypeVar("E", bound=Entity)
-
 #: The collection counting each entity collection's positions.
 SEQUENCES = "victor_sequences"
-
-_BAD_COLLECTION_NAME = re.compile(r"[$\x00]")
 
 
 class MongoDocumentStore(DocumentStore):
