@@ -19,6 +19,9 @@ EXPECTED = {
     "event_sourcing_cqrs.py": (
         "tasks from the read model: {'task-1': 'Write the docs', 'task-2': 'Ship the release'}"
     ),
+    "unit_of_work.py": (
+        "a failure halfway wrote nothing: 1 users and 1 orders stored, revenue 99.99"
+    ),
 }
 
 

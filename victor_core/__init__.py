@@ -104,6 +104,14 @@ from victor_core.repository import (
     Specification,
 )
 from victor_core.serialization import converter, make_converter
+from victor_core.unit_of_work import (
+    EntityState,
+    NotAtomic,
+    PartialCommit,
+    TransactionManager,
+    UnitOfWork,
+    transactional,
+)
 
 __version__ = "0.1.0"
 
@@ -142,6 +150,7 @@ __all__ = [
     "Entity",
     "EntityAlreadyExists",
     "EntityNotFound",
+    "EntityState",
     "Event",
     "EventDispatcher",
     "EventRecorder",
@@ -158,9 +167,11 @@ __all__ = [
     "MessageTypeError",
     "MissingBackend",
     "NewEventRecord",
+    "NotAtomic",
     "NotSpecification",
     "Operator",
     "OrSpecification",
+    "PartialCommit",
     "PluginEntry",
     "PluginLoadError",
     "PluginLoadWarning",
@@ -183,7 +194,9 @@ __all__ = [
     "StoreClosed",
     "StoredEventRecord",
     "StreamState",
+    "TransactionManager",
     "TransientError",
+    "UnitOfWork",
     "UnknownEventType",
     "UpcasterRegistry",
     "ValidationCommandMiddleware",
@@ -202,6 +215,7 @@ __all__ = [
     "open_repository",
     "parse_url",
     "query_handler",
+    "transactional",
     "upcaster",
     "upcasters",
     "utc_now",

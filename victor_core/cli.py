@@ -2,7 +2,8 @@
 
 ``victor backends`` lists every installed backend with its distribution, version, URL schemes
 and declared capabilities. ``victor contract-test NAME_OR_URL [pytest args...]`` runs the
-contract suite against one of them.
+contract suite against one of them. ``victor demo`` runs a small application that uses every
+pattern together (see :mod:`victor_core.demo`).
 """
 
 from __future__ import annotations
@@ -102,9 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
     contract.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed to pytest")
     demo = commands.add_parser(
         "demo",
-        help="see event sourcing work end to end on a real backend",
-        description="Runs a small task tracker against a backend (SQLite in a temporary "
-        "directory by default) and narrates each step.",
+        help="see every pattern work together in a small task tracker",
+        description="Runs a small task tracker (event-sourced tasks, a repository of "
+        "members, units of work, commands and cached queries through a mediator, a "
+        "projection with a checkpoint) against a backend, SQLite in a temporary directory "
+        "by default, and narrates each step.",
     )
     demo.add_argument("--url", help="backend name or URL (default: SQLite in --directory)")
     demo.add_argument("--directory", help="where to keep the database (default: a temp dir)")

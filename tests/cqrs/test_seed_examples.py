@@ -48,8 +48,10 @@ from victor.core import (
     Command,
     CommandResult,
     Event,
+    EventDispatcher,
     InMemoryEventStore,
     Mediator,
+    Projection,
     Query,
     QueryResult,
     command_handler,
@@ -87,35 +89,20 @@ class GetTasksQuery(Query[list]):
     pass
 
 
-class TaskListProjection:
+class TaskListProjection(Projection):
     """The read side: one entry per created task."""
 
     def __init__(self):
+        super().__init__()
         self.tasks = []
 
     async def handle_TaskCreated(self, event):
         self.tasks.append({"task_id": event.task_id, "title": event.title})
 
 
-class Dispatcher:
-    """Routes each event to the projections' ``handle_<EventName>`` methods."""
-
-    def __init__(self):
-        self.projections = []
-
-    def register(self, projection):
-        self.projections.append(projection)
-
-    async def dispatch(self, event):
-        for each in self.projections:
-            handler = getattr(each, f"handle_{type(event).__name__}", None)
-            if handler is not None:
-                await handler(event)
-
-
 event_store = InMemoryEventStore()
 projection = TaskListProjection()
-dispatcher = Dispatcher()
+dispatcher = EventDispatcher()
 dispatcher.register(projection)
 '''
 

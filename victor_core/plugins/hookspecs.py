@@ -31,6 +31,10 @@ if TYPE_CHECKING:
     from victor_core.plugins.url import BackendURL
     from victor_core.repository.entity import Entity
     from victor_core.repository.repository import Repository
+    from victor_core.unit_of_work.managers import (
+        AmbientTransactionManager,
+        TransactionManager,
+    )
 
 PROJECT_NAME = "victor"
 
@@ -73,11 +77,19 @@ def victor_create_repository(
 
 
 @hookspec(firstresult=True)
-def victor_transaction_manager(resource: object) -> Any:
-    """The transaction manager for *resource* (a store or repository this backend made).
+def victor_transaction_manager(
+    resource: object,
+) -> TransactionManager | AmbientTransactionManager | None:
+    """The transaction manager for *resource* (a repository or event store this backend made).
 
-    Return ``None`` for resources of other backends. A unit of work groups its participants
-    by the manager's resource key and commits each group in one transaction.
+    Return ``None`` for resources of other backends. A unit of work asks about each
+    repository and event store it writes to, groups them by the manager's ``key`` (the
+    transactional resource: a database file, a client) and commits each group in one
+    transaction; equal keys must mean that one transaction can hold all of them. Return a
+    :class:`~victor_core.unit_of_work.TransactionManager`, which applies the list of writes
+    of a commit all or nothing, or an
+    :class:`~victor_core.unit_of_work.AmbientTransactionManager`, whose ``transaction()``
+    the backend's components join by themselves. Declare ``Capability.TRANSACTIONS``.
     """
 
 

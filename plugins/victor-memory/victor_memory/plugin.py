@@ -20,6 +20,7 @@ from victor_core import (
 from victor_memory.repository import InMemoryRepository
 from victor_memory.storage import drop_named_storage
 from victor_memory.store import InMemoryEventStore
+from victor_memory.transactions import MemoryTransactionManager, is_memory_resource
 
 
 @hookimpl
@@ -34,6 +35,7 @@ def victor_backend_info() -> BackendInfo:
             Capability.REPOSITORY,
             Capability.SNAPSHOTS,
             Capability.CHECKPOINTS,
+            Capability.TRANSACTIONS,
         },
         description="In-process storage for tests and prototypes; nothing survives the process.",
     )
@@ -66,6 +68,11 @@ def victor_create_repository(
     return InMemoryRepository(
         entity_type, name=_storage_name(url), converter=options.get("converter")
     )
+
+
+@hookimpl
+def victor_transaction_manager(resource: object) -> MemoryTransactionManager | None:
+    return MemoryTransactionManager() if is_memory_resource(resource) else None
 
 
 def _storage_name(url: BackendURL) -> str | None:

@@ -14,6 +14,8 @@ from victor_sqlite.schema import SchemaPart
 from victor_sqlite.settings import SQLiteSettings
 from victor_sqlite.snapshots import SQLiteSnapshotRecorder
 from victor_sqlite.store import SQLiteEventStore
+from victor_sqlite.transactions import SQLiteTransactionManager
+from victor_sqlite.unit_of_work import SQLiteUnitOfWork
 
 __all__ = [
     "SQLiteCheckpointStore",
@@ -23,6 +25,8 @@ __all__ = [
     "SQLiteRepository",
     "SQLiteSettings",
     "SQLiteSnapshotRecorder",
+    "SQLiteTransactionManager",
+    "SQLiteUnitOfWork",
     "SchemaPart",
     "append_in",
     "write_checkpoint_in",

@@ -21,6 +21,7 @@ from victor_core import (
 from victor_sqlite.repository import SQLiteRepository
 from victor_sqlite.settings import SETTING_NAMES, SQLiteSettings
 from victor_sqlite.store import SQLiteEventStore
+from victor_sqlite.transactions import SQLiteTransactionManager, database_of
 
 
 @hookimpl
@@ -38,6 +39,7 @@ def victor_backend_info() -> BackendInfo:
             Capability.MULTI_PROCESS,
             Capability.SNAPSHOTS,
             Capability.CHECKPOINTS,
+            Capability.TRANSACTIONS,
         },
         description="An SQLite file on aiosqlite: durable (WAL, synchronous=FULL), "
         "shared safely by several processes.",
@@ -86,6 +88,12 @@ def victor_create_repository(
         table=options.get("table"),
         converter=options.get("converter"),
     )
+
+
+@hookimpl
+def victor_transaction_manager(resource: object) -> SQLiteTransactionManager | None:
+    database = database_of(resource)
+    return None if database is None else SQLiteTransactionManager(database)
 
 
 @hookimpl

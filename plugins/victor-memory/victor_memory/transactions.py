@@ -1,0 +1,195 @@
+"""Transactions in memory: a unit of work's writes applied in one step, or not at all.
+
+Every in-memory storage lives in this process, so they all form one transactional resource:
+repositories and event stores on different storages still commit together. A commit takes
+the locks of every table and event log it writes to, applies the writes in order while
+remembering what each one replaced, and, should one be refused (an id taken, a stale
+version, an unexpected stream version) or fail, puts back everything it changed before
+letting go of the locks. It never awaits in between, so no coroutine sees half of it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Hashable, Sequence
+from contextlib import ExitStack
+
+from victor_core import (
+    AppendResult,
+    ConfigurationError,
+    EventStore,
+    StoredEventRecord,
+    check_expected_version,
+)
+from victor_core.repository import DocumentRepository
+from victor_core.unit_of_work import (
+    AppendEvents,
+    InsertDocuments,
+    RemoveDocument,
+    ReplaceDocument,
+    Write,
+    WriteRefused,
+    WriteResult,
+)
+from victor_memory.event_log import InMemoryEventRecorder, MemoryEventLog
+from victor_memory.repository import MemoryDocumentStore, MemoryEntityTable, _Row
+
+
+class _InProcessMemory:
+    """The key of the one transactional resource the memory backend has."""
+
+    def __str__(self) -> str:
+        return "the in-process memory"
+
+    def __repr__(self) -> str:
+        return "<in-process memory>"
+
+
+IN_PROCESS_MEMORY = _InProcessMemory()
+
+_Undo = Callable[[], None]
+
+
+class MemoryTransactionManager:
+    """Commits writes to in-memory repositories and event stores, all or nothing."""
+
+    @property
+    def key(self) -> Hashable:
+        """Every in-memory storage: they all commit together."""
+        return IN_PROCESS_MEMORY
+
+    async def commit(self, writes: Sequence[Write]) -> list[WriteResult]:
+        locks = _locks_of(writes)
+        undo: list[_Undo] = []
+        with ExitStack() as held:
+            for lock in locks:
+                held.enter_context(lock)
+            try:
+                return [_apply(write, undo) for write in writes]
+            except BaseException:
+                for step in reversed(undo):
+                    step()
+                raise
+
+
+def is_memory_resource(resource: object) -> bool:
+    """True for repositories and event stores of the memory backend."""
+    if isinstance(resource, DocumentRepository):
+        return isinstance(resource.store, MemoryDocumentStore)
+    if isinstance(resource, EventStore):
+        return isinstance(resource.recorder, InMemoryEventRecorder)
+    return False
+
+
+def _locks_of(writes: Sequence[Write]) -> list[threading.Lock]:
+    """The locks to hold, in one global order so that two commits cannot deadlock."""
+    found: dict[int, threading.Lock] = {}
+    for write in writes:
+        lock = _target(write).lock
+        found[id(lock)] = lock
+    return [found[key] for key in sorted(found)]
+
+
+def _target(write: Write) -> MemoryEntityTable | MemoryEventLog:
+    if isinstance(write, AppendEvents):
+        if isinstance(write.recorder, InMemoryEventRecorder):
+            return write.recorder.log
+        owner = f"the event recorder {type(write.recorder).__qualname__}"
+    else:
+        if isinstance(write.store, MemoryDocumentStore):
+            return write.store.table
+        owner = f"the document store {type(write.store).__qualname__}"
+    raise ConfigurationError(
+        f"the memory backend's transaction cannot write to {owner}, which belongs to another "
+        "backend; commit it separately (best_effort=True)"
+    )
+
+
+def _apply(write: Write, undo: list[_Undo]) -> WriteResult:
+    if isinstance(write, AppendEvents):
+        return _append(write, undo)
+    table = _target(write)
+    assert isinstance(table, MemoryEntityTable)
+    rows = table.rows
+    if isinstance(write, InsertDocuments):
+        seen: set[str] = set()
+        for new in write.documents:
+            if new.entity_id in rows or new.entity_id in seen:
+                raise WriteRefused(write, entity_id=new.entity_id)
+            seen.add(new.entity_id)
+        last_position = table.last_position
+        undo.append(lambda: _forget_inserted(table, seen, last_position))
+        for new in write.documents:
+            table.last_position += 1
+            rows[new.entity_id] = _Row(table.last_position, new.document)
+        return None
+    row = rows.get(write.entity_id)
+    if row is None:
+        raise WriteRefused(write, entity_id=write.entity_id)
+    if isinstance(write, ReplaceDocument):
+        check = write.check
+        if check is not None and json.loads(row.document).get(check.field) != check.expected:
+            raise WriteRefused(write, entity_id=write.entity_id)
+        undo.append(lambda: rows.__setitem__(write.entity_id, row))
+        rows[write.entity_id] = _Row(row.position, write.document)
+        return None
+    assert isinstance(write, RemoveDocument)
+    undo.append(lambda: _put_back(table, write.entity_id, row))
+    del rows[write.entity_id]
+    return None
+
+
+def _forget_inserted(table: MemoryEntityTable, ids: set[str], last_position: int) -> None:
+    for entity_id in ids:
+        table.rows.pop(entity_id, None)
+    table.last_position = last_position
+
+
+def _put_back(table: MemoryEntityTable, entity_id: str, row: _Row) -> None:
+    # Rows are kept in the order of adding, which reads rely on: reinsert in place.
+    table.rows[entity_id] = row
+    ordered = sorted(table.rows.items(), key=lambda item: item[1].position)
+    table.rows.clear()
+    table.rows.update(ordered)
+
+
+def _append(write: AppendEvents, undo: list[_Undo]) -> AppendResult:
+    """What :class:`InMemoryEventRecorder` does, under the lock the commit already holds."""
+    log = _target(write)
+    assert isinstance(log, MemoryEventLog)
+    stream_id = write.stream_id
+    stream = log.streams.get(stream_id, [])
+    check_expected_version(stream_id, write.expected_version, len(stream))
+    first_position = len(log.records) + 1
+    stored = [
+        StoredEventRecord(
+            position=first_position + offset,
+            stream_id=stream_id,
+            version=len(stream) + 1 + offset,
+            event_id=record.event_id,
+            type_name=record.type_name,
+            schema_version=record.schema_version,
+            data=record.data,
+            timestamp=record.timestamp,
+        )
+        for offset, record in enumerate(write.records)
+    ]
+    records_before, stream_before = len(log.records), len(stream)
+    existed = stream_id in log.streams
+
+    def take_back() -> None:
+        del log.records[records_before:]
+        if existed:
+            del log.streams[stream_id][stream_before:]
+        else:
+            log.streams.pop(stream_id, None)
+
+    undo.append(take_back)
+    log.records.extend(stored)
+    log.streams.setdefault(stream_id, stream).extend(stored)
+    return AppendResult(
+        stream_id=stream_id,
+        version=stored[-1].version,
+        positions=tuple(record.position for record in stored),
+    )
