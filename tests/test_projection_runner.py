@@ -75,6 +75,31 @@ async def test_run_follows_new_events_until_stopped() -> None:
     assert await runner.position() == 3
 
 
+async def test_a_stop_set_while_catching_up_ends_the_run_after_the_current_batch() -> None:
+    """A backlog must not keep a stopping runner (a graceful shutdown) going to its end."""
+    store = InMemoryEventStore()
+    await append(store, *range(1, 11))
+    stop = asyncio.Event()
+
+    class StopsAtThree(Counter):
+        async def handle_Counted(self, event: Counted) -> None:
+            await super().handle_Counted(event)
+            if event.n == 3:
+                stop.set()
+
+    stopping = StopsAtThree()
+    runner = ProjectionRunner(store, stopping, batch_size=2, name="counter")
+
+    progress = await runner.run(poll_interval=10, stop=stop)
+
+    assert stopping.numbers == [1, 2, 3, 4]
+    assert (progress.events, progress.position) == (4, 4)
+    assert await runner.position() == 4
+    resumed = Counter()
+    await ProjectionRunner(store, resumed, batch_size=2, name="counter").catch_up()
+    assert resumed.numbers == list(range(5, 11))
+
+
 async def test_a_cancelled_run_keeps_what_it_handled() -> None:
     store = InMemoryEventStore()
     await append(store, 1, 2, 3, 4)

@@ -176,3 +176,59 @@ def test_a_plugin_that_fails_to_load_is_reported_and_skipped(site: Path) -> None
     ]
     assert isinstance(registry.plugin_failures[0].__cause__, ModuleNotFoundError)
     assert manager.hook.victor_bus_middleware(bus="command") == [["marker"]]
+
+
+RAISING_INFO = """
+    from victor_core import hookimpl
+
+    @hookimpl
+    def victor_backend_info():
+        raise RuntimeError("settings file /etc/{name}.toml is missing")
+"""
+
+LIAR_WITH_A_STORE = """
+    from victor_core import BackendInfo, Capability, EventStore, hookimpl
+    from victor_memory.event_log import InMemoryEventRecorder, MemoryEventLog
+
+    class Impostor(EventStore):
+        pass
+
+    @hookimpl
+    def victor_backend_info():
+        return BackendInfo(name="someone", version="1", capabilities={Capability.EVENT_STORE})
+
+    @hookimpl
+    def victor_create_event_store(url, options):
+        return Impostor(InMemoryEventRecorder(MemoryEventLog()))
+"""
+
+
+def test_a_backend_whose_info_hook_raises_is_a_load_error_that_spares_the_others(
+    site: Path,
+) -> None:
+    name = unique("raising")
+    install_backend(site, name, "victor-raising", RAISING_INFO.format(name=name))
+    registry = PluginRegistry()
+
+    with pytest.raises(PluginLoadError) as caught:
+        registry.backend(name)
+
+    message = str(caught.value)
+    assert "victor-raising 1.0" in message
+    assert f"/etc/{name}.toml is missing" in message
+    assert isinstance(caught.value.__cause__, RuntimeError)
+    assert isinstance(registry.open_event_store("memory://"), EventStore)
+
+
+def test_a_backend_refused_at_loading_never_answers_for_another(site: Path) -> None:
+    name = unique("impostor")
+    install_backend(site, name, "victor-impostor", LIAR_WITH_A_STORE)
+    registry = PluginRegistry()
+    registry.backend("memory")
+
+    with pytest.raises(PluginLoadError, match="must equal its entry point name"):
+        registry.backend(name)
+
+    store = registry.open_event_store("memory://")
+    assert type(store).__name__ == "InMemoryEventStore"
+    assert registry.backend("memory").info.name == "memory"

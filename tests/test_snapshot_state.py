@@ -104,6 +104,63 @@ def test_the_fingerprint_changes_with_a_declared_type_or_a_nested_class_shape() 
     assert same_again.fingerprint == with_lines.fingerprint
 
 
+def test_the_fingerprint_changes_when_undeclared_state_starts_as_another_kind() -> None:
+    class Listed(Aggregate):
+        __aggregate_type__ = "tests.Kinds"
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.items: object = []
+
+    class Keyed(Aggregate):
+        __aggregate_type__ = "tests.Kinds"
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.items: object = {}
+
+    assert SnapshotCodec(Listed).fingerprint != SnapshotCodec(Keyed).fingerprint
+
+
+def test_the_fingerprint_counts_annotated_state_that_only_events_set() -> None:
+    class Sparse(Aggregate):
+        __aggregate_type__ = "tests.Sparse"
+        name: str
+
+    class SparseWithMore(Aggregate):
+        __aggregate_type__ = "tests.Sparse"
+        name: str
+        extra: int
+
+    assert SnapshotCodec(Sparse).fingerprint != SnapshotCodec(SparseWithMore).fingerprint
+
+
+def test_state_the_class_does_not_declare_is_refused_naming_the_fix() -> None:
+    plain = Plain()
+    plain.id = "p"
+    plain.later = 3  # type: ignore[attr-defined]
+
+    with pytest.raises(SerializationError, match=r"'later' is neither set by .*annotate it"):
+        SnapshotCodec(Plain).capture(plain, NOW)
+
+
+def test_a_snapshot_holding_undeclared_state_is_not_restored(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Such snapshots cannot be taken any more, but older ones may still be stored."""
+    codec = SnapshotCodec(Plain)
+    plain = Plain()
+    plain.id, plain.version = "p", 1
+    record = codec.capture(plain, NOW)
+    older = attrs.evolve(record, state='{"name": "", "scores": {}, "later": 3}')
+
+    with caplog.at_level(logging.WARNING, logger="victor_core.eventsourcing"):
+        assert codec.restore(older) is None
+
+    assert "'later'" in caplog.text
+    assert codec.restore(record) is not None
+
+
 def test_the_fingerprint_changes_with_the_snapshot_version() -> None:
     class Reinterpreted(Plain):
         __snapshot_version__ = 2

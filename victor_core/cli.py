@@ -129,6 +129,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except VictorError as exc:
         print(f"victor: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (`victor demo | head`): stop quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

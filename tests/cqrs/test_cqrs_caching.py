@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import copy
 from dataclasses import dataclass, field
 from typing import Any
@@ -220,6 +221,37 @@ async def test_ttl_none_keeps_results_until_invalidated(mediator: Mediator, cloc
     clock.now += 10**9
     await mediator.send(CountUsers())
     assert handler.calls == 1
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "invalidation",
+    [lambda: GetUser, lambda: GetUser(user_id="1"), lambda: None],
+    ids=["by type", "one query", "everything"],
+)
+async def test_a_result_read_before_an_invalidation_is_not_kept(
+    mediator: Mediator, cache: CachingQueryMiddleware, invalidation: Any
+) -> None:
+    names = {"1": "Ann"}
+    read, release = asyncio.Event(), asyncio.Event()
+
+    async def get_name(query: GetUser) -> QueryResult[str]:
+        name = names[str(query.user_id)]
+        read.set()
+        await release.wait()  # a slow reply: the state changes while it is on its way
+        return QueryResult(success=True, data=name)
+
+    mediator.query_bus.use(cache)
+    mediator.register_query(GetUser, get_name)
+    slow = asyncio.ensure_future(mediator.send(GetUser(user_id="1")))
+    await read.wait()
+    names["1"] = "Anna"  # a command changes the name...
+    cache.invalidate(invalidation())  # ...and invalidates what queries read
+    release.set()
+    assert (await slow).data == "Ann"  # this caller asked before the change
+
+    assert (await mediator.send(GetUser(user_id="1"))).data == "Anna"
+    assert (await mediator.send(GetUser(user_id="1"))).data == "Anna"
 
 
 @pytest.mark.parametrize("options", [{"ttl": 0}, {"ttl": -1}, {"max_size": 0}])

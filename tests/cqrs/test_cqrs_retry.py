@@ -160,3 +160,43 @@ async def test_retries_go_through_the_middleware_inside_it(mediator: Mediator) -
     mediator.register_command(Charge, handler)
     await mediator.send(Charge())
     assert len(seen) == 2
+
+
+def test_delays_stay_within_the_cap_however_many_retries() -> None:
+    capped = RetryCommandMiddleware(max=10_000, base_delay=0.05, max_delay=2.0, random=lambda: 1.0)
+    instant = RetryCommandMiddleware(max=10_000, base_delay=0.0, random=lambda: 1.0)
+
+    assert [capped.delay(n) for n in (10, 1023, 1024, 9_999)] == [2.0] * 4
+    assert instant.delay(9_999) == 0.0
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("retry_on", [[ConnectionError], ConnectionError, (ConnectionError,)])
+async def test_retry_on_takes_an_exception_class_or_a_collection_of_them(
+    mediator: Mediator, retry_on: object
+) -> None:
+    retrying(mediator, retry_on=retry_on)
+    attempts, handler = flaky([ConnectionResetError()])
+    mediator.register_command(Charge, handler)
+
+    assert (await mediator.send(Charge())).success
+    assert attempts == [2]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"retry_on": ["TimeoutError"]},
+        {"retry_on": "TimeoutError"},
+        {"retry_on": [TimeoutError, 3]},
+        {"max": 2.5},
+        {"max": "3"},
+        {"base_delay": float("nan")},
+    ],
+    ids=repr,
+)
+def test_nonsense_settings_are_refused_when_made_not_when_a_command_fails(
+    options: dict[str, object],
+) -> None:
+    with pytest.raises(ConfigurationError, match="RetryCommandMiddleware"):
+        RetryCommandMiddleware(**options)  # type: ignore[arg-type]

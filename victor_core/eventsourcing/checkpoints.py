@@ -11,6 +11,9 @@ import abc
 
 from victor_core.errors import ConfigurationError
 
+#: Databases store 64-bit integers: no global position is larger.
+_LARGEST_POSITION = 2**63 - 1
+
 
 class CheckpointStore(abc.ABC):
     """Positions of projections, by name; a backend implements the two ``*_checkpoint`` methods.
@@ -28,10 +31,14 @@ class CheckpointStore(abc.ABC):
     async def save(self, name: str, position: int) -> None:
         """Remember that projection *name* has handled every event up to *position*."""
         _check_name(name)
-        if isinstance(position, bool) or not isinstance(position, int) or position < 0:
+        if (
+            isinstance(position, bool)
+            or not isinstance(position, int)
+            or not 0 <= position <= _LARGEST_POSITION
+        ):
             raise ConfigurationError(
-                f"a checkpoint is a global position (an int >= 0), got {position!r} for "
-                f"projection {name!r}"
+                f"a checkpoint is a global position (an int from 0 to 2**63 - 1), got "
+                f"{position!r} for projection {name!r}"
             )
         await self.write_checkpoint(name, position)
 

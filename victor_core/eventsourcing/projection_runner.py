@@ -119,7 +119,11 @@ class ProjectionRunner:
     async def run(
         self, *, poll_interval: float = 1.0, stop: asyncio.Event | None = None
     ) -> ProjectionProgress:
-        """Catch up, then keep following new events until *stop* is set (or cancelled)."""
+        """Catch up, then keep following new events until *stop* is set (or cancelled).
+
+        *stop* is looked at after every batch, so setting it ends the run once the batch in
+        hand is handled and checkpointed, even while the runner is still catching up.
+        """
         if not isinstance(poll_interval, int | float) or poll_interval <= 0:
             raise ConfigurationError(
                 f"poll_interval must be a positive number of seconds, got {poll_interval!r}"
@@ -139,16 +143,18 @@ class ProjectionRunner:
             progress = ProjectionProgress(self.name, events, position, time.monotonic() - started)
             if handled:
                 await self._report(progress)
+            stop = None if follow is None else follow[1]
+            if stop is not None and stop.is_set():
+                # Checked after every batch, so a backlog cannot hold up a stopping runner.
+                return progress
             if handled == self.batch_size:
                 continue
             if follow is None:
                 return progress
-            interval, stop = follow
+            interval = follow[0]
             if stop is None:
                 await asyncio.sleep(interval)
                 continue
-            if stop.is_set():
-                return progress
             try:
                 await asyncio.wait_for(stop.wait(), interval)
             except TimeoutError:

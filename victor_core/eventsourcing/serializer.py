@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +17,12 @@ from victor_core.eventsourcing.records import NewEventRecord, StoredEventRecord
 from victor_core.eventsourcing.upcasting import UpcasterRegistry, schema_version_of
 from victor_core.eventsourcing.upcasting import upcasters as _default_upcasters
 from victor_core.serialization import converter as default_converter
+
+try:
+    from _json import encode_basestring as _c_encode_basestring
+    from _json import make_encoder as _c_make_encoder
+except ImportError:  # pragma: no cover - interpreters without json's C accelerator
+    _c_make_encoder = None  # type: ignore[assignment, misc]
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -31,9 +38,32 @@ def as_utc(moment: datetime) -> datetime:
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
-def dumps(payload: Any) -> str:
-    """Compact JSON; NaN and infinities are refused because databases disagree about them."""
-    return _ENCODER.encode(payload)
+def _make_dumps() -> Callable[[Any], str]:
+    """``_ENCODER.encode``, minus the Python that runs around its C core on every call.
+
+    ``JSONEncoder.encode`` builds a fresh C encoder for each payload, which costs as much as
+    encoding a small event does. This one is built once, with the same options, and without
+    the check for circular references: payloads come fresh from the converter, and the rare
+    one that recurses too deep is encoded again by ``_ENCODER``, which reports it the same way
+    as before.
+    """
+    if _c_make_encoder is None:  # pragma: no cover - interpreters without the accelerator
+        return _ENCODER.encode
+    encode = _c_make_encoder(
+        None, _ENCODER.default, _c_encode_basestring, None, ":", ",", False, False, False
+    )
+
+    def dumps(payload: Any) -> str:
+        try:
+            return "".join(encode(payload, 0))
+        except RecursionError:
+            return _ENCODER.encode(payload)
+
+    return dumps
+
+
+#: Compact JSON; NaN and infinities are refused because databases disagree about them.
+dumps = _make_dumps()
 
 
 class EventSerializer:
@@ -73,12 +103,13 @@ class EventSerializer:
                 "lists, dicts, tuples, sets, nested dataclasses or attrs classes) or have a "
                 "hook registered on victor_core.serialization.converter"
             ) from exc
+        # Positionally, in the order of the record's fields: keywords cost more per event.
         return NewEventRecord(
-            event_id=event.id,
-            type_name=self.registry.name_of(cls),
-            schema_version=schema_version_of(cls),
-            data=data,
-            timestamp=as_utc(event.timestamp),
+            event.id,
+            self.registry.name_of(cls),
+            schema_version_of(cls),
+            data,
+            as_utc(event.timestamp),
         )
 
     def deserialize(self, record: StoredEventRecord) -> Event:

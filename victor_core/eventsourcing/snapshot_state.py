@@ -7,10 +7,14 @@ because nothing else could be restored without knowing its type. A snapshot is o
 when every attribute survives the round trip, so a snapshot can never restore wrongly.
 
 Each snapshot carries a *fingerprint* of the class's state shape: the aggregate's stored
-name, the attributes a new instance has, their declared types (nested dataclasses and attrs
-classes included) and ``__snapshot_version__``. When the class changes shape, old snapshots
-stop matching and the aggregate is rebuilt from its events instead. Raise
-``__snapshot_version__`` when the *meaning* of the state changes without its shape changing.
+name, its declared attributes (those a new instance has and those annotated on the class),
+their declared types (nested dataclasses and attrs classes included; for an attribute
+without an annotation, the kind of value a new instance starts with: list, dict, int...)
+and ``__snapshot_version__``. When the class changes shape, old snapshots stop matching and the
+aggregate is rebuilt from its events instead. State the class does not declare (an attribute
+only an event handler sets, without an annotation) is refused, because the fingerprint could
+not notice when the class starts or stops setting it. Raise ``__snapshot_version__`` when
+the *meaning* of the state changes without its shape changing.
 """
 
 from __future__ import annotations
@@ -55,6 +59,9 @@ class SnapshotCodec(Generic[A]):
         self.converter = converter if converter is not None else default_converter
         self.type_name = aggregate_type_name(aggregate_type)
         self._hints = _type_hints(aggregate_type)
+        self._initial = self._initial_state()
+        #: The state attributes the class declares: set by ``__init__`` or annotated.
+        self.declared = frozenset(self._initial.keys() | self._hints.keys())
         self.fingerprint = self._fingerprint()
 
     def capture(self, aggregate: A, taken_at: datetime) -> SnapshotRecord:
@@ -64,6 +71,14 @@ class SnapshotCodec(Generic[A]):
         for name, value in vars(aggregate).items():
             if name in _BASE_ATTRIBUTES:
                 continue
+            if name not in self.declared:
+                raise SerializationError(
+                    f"cannot snapshot {cls}: attribute {name!r} is neither set by "
+                    f"{cls}.__init__ nor annotated on the class, so a snapshot could not tell "
+                    f"when the class starts or stops having it; set it in __init__ (e.g. "
+                    f"`self.{name} = ...`) or annotate it (`{name}: "
+                    f"{type(value).__qualname__}`)"
+                )
             hint = self._hints.get(name)
             if hint is None:
                 if not _is_plain_json(value):
@@ -102,6 +117,10 @@ class SnapshotCodec(Generic[A]):
             return None
         try:
             state = json.loads(record.state)
+            undeclared = sorted(set(state) - self.declared)
+            if undeclared:
+                # Taken before such state was refused: its shape cannot be vouched for.
+                raise ValueError(f"it holds attributes the class does not declare: {undeclared}")
             aggregate = self.aggregate_type()
             for name, data in state.items():
                 hint = self._hints.get(name)
@@ -138,7 +157,8 @@ class SnapshotCodec(Generic[A]):
             )
         return data
 
-    def _fingerprint(self) -> str:
+    def _initial_state(self) -> dict[str, Any]:
+        """The state attributes a new instance has, with their values."""
         try:
             fresh = self.aggregate_type()
         except TypeError as exc:
@@ -146,9 +166,19 @@ class SnapshotCodec(Generic[A]):
                 f"{self.aggregate_type.__qualname__}() failed ({exc}); aggregates are rebuilt "
                 "from their events, so they must be constructible without arguments"
             ) from exc
-        names = sorted(set(vars(fresh)) - _BASE_ATTRIBUTES)
+        return {k: v for k, v in vars(fresh).items() if k not in _BASE_ATTRIBUTES}
+
+    def _fingerprint(self) -> str:
         shape = [
-            [name, _shape(self._hints[name]) if name in self._hints else "json"] for name in names
+            [
+                name,
+                _shape(self._hints[name])
+                if name in self._hints
+                # Undeclared types: the kind of JSON value a new instance starts with, so
+                # that, say, a list becoming a dict changes the shape.
+                else f"json:{_json_kind(self._initial[name])}",
+            ]
+            for name in sorted(self.declared)
         ]
         version = getattr(self.aggregate_type, "__snapshot_version__", 1)
         text = json.dumps([self.type_name, version, shape], sort_keys=True, default=str)
@@ -165,6 +195,13 @@ def _type_hints(cls: type) -> dict[str, Any]:
         for name, hint in hints.items()
         if name not in _BASE_ATTRIBUTES and typing.get_origin(hint) is not typing.ClassVar
     }
+
+
+def _json_kind(value: Any) -> str:
+    """``"list"``, ``"dict"``, ``"str"``...: what an undeclared attribute holds."""
+    if value is None:
+        return "null"
+    return type(value).__qualname__
 
 
 def _is_plain_json(value: Any) -> bool:

@@ -25,6 +25,10 @@ from victor_core.eventsourcing.snapshots import SnapshotRecorder
 #: How many records ``read_all`` asks the backend for at a time.
 DEFAULT_PAGE_SIZE = 500
 
+#: The largest version, position or count a backend is asked about: databases store 64-bit
+#: integers, and no stream or log gets near it, so larger windows are the same as this one.
+_LARGEST = 2**63 - 1
+
 
 class EventStore:
     """Appends and reads events; the storage itself is the backend's ``EventRecorder``.
@@ -76,7 +80,8 @@ class EventStore:
                 "non-empty list of events"
             )
         expected = expected_version_from(expected_version)
-        records = [self.serializer.serialize(event, stream_id) for event in batch]
+        serialize = self.serializer.serialize
+        records = [serialize(event, stream_id) for event in batch]
         return await self.recorder.append(stream_id, records, expected)
 
     async def read_stream(
@@ -101,8 +106,12 @@ class EventStore:
             if limit == 0:
                 return []
         start = max(from_version, 1)
-        if to_version is not None and to_version < start:
+        if (to_version is not None and to_version < start) or start > _LARGEST:
             return []
+        if to_version is not None:
+            to_version = min(to_version, _LARGEST)
+        if limit is not None:
+            limit = min(limit, _LARGEST)
         records = await self.recorder.read_stream(stream_id, start, to_version, limit)
         return [self._recorded(record) for record in records]
 
@@ -125,7 +134,8 @@ class EventStore:
             _check_positive("limit", limit, allow_zero=True)
         remaining = limit
         position = max(from_position, 1)
-        while remaining is None or remaining > 0:
+        page_size = min(page_size, _LARGEST)
+        while (remaining is None or remaining > 0) and position <= _LARGEST:
             want = page_size if remaining is None else min(page_size, remaining)
             page = await self.recorder.read_all(position, want)
             for record in page:

@@ -235,7 +235,8 @@ class PluginRegistry:
             ) from exc
         manager = self.manager
         plugin_name = f"{BACKENDS_GROUP}:{entry.name}"
-        if manager.get_plugin(plugin_name) is None:
+        registered_here = manager.get_plugin(plugin_name) is None
+        if registered_here:
             manager.register(plugin, name=plugin_name)
 
         def call(hook_name: str, **kwargs: Any) -> Any:
@@ -243,17 +244,14 @@ class PluginRegistry:
             caller = manager.subset_hook_caller(hook_name, remove_plugins=others)
             return caller(**kwargs)
 
-        info = call("victor_backend_info")
-        if not isinstance(info, BackendInfo):
-            raise PluginLoadError(
-                f"{entry.describe()} does not implement victor_backend_info (or returned "
-                f"{info!r} instead of a BackendInfo)"
-            )
-        if info.name != entry.name:
-            raise PluginLoadError(
-                f"{entry.describe()} declares itself as {info.name!r}; a backend's "
-                "BackendInfo.name must equal its entry point name"
-            )
+        try:
+            info = _checked_info(entry, call)
+        except BaseException:
+            # Refused: it must not stay in the manager, where its hooks would answer calls
+            # meant for the backends that did load.
+            if registered_here:
+                manager.unregister(name=plugin_name)
+            raise
         return Backend(entry=entry, info=info, plugin=plugin, call=call)
 
     def open_event_store(self, name_or_url: str, **options: Any) -> EventStore:
@@ -268,6 +266,28 @@ class PluginRegistry:
         url = parse_url(name_or_url)
         backend = self.backend_for(url)
         return backend.create_repository(url, entity_type, {**url.options, **options})
+
+
+def _checked_info(entry: PluginEntry, call: Callable[..., Any]) -> BackendInfo:
+    try:
+        info = call("victor_backend_info")
+    except Exception as exc:
+        raise PluginLoadError(
+            f"backend {entry.name!r} could not be loaded: the victor_backend_info hook of "
+            f"{entry.describe()} raised {type(exc).__name__}: {exc}. Fix its configuration or "
+            f"reinstall {entry.distribution}; other backends are unaffected"
+        ) from exc
+    if not isinstance(info, BackendInfo):
+        raise PluginLoadError(
+            f"{entry.describe()} does not implement victor_backend_info (or returned "
+            f"{info!r} instead of a BackendInfo)"
+        )
+    if info.name != entry.name:
+        raise PluginLoadError(
+            f"{entry.describe()} declares itself as {info.name!r}; a backend's "
+            "BackendInfo.name must equal its entry point name"
+        )
+    return info
 
 
 def _not_found_message(name: str, installed: Mapping[str, list[PluginEntry]]) -> str:

@@ -7,7 +7,7 @@ import copy
 import math
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -146,28 +146,35 @@ class CachedRepository(Repository[E]):
     # -- writes, which invalidate -----------------------------------------------------------
 
     async def add(self, entity: E) -> None:
-        await self._write(self.base.add(entity), [entity.id])
+        await self._write(lambda: self.base.add(entity), [entity])
 
     async def add_many(self, entities: Iterable[E]) -> None:
         batch = list(entities)
-        await self._write(self.base.add_many(batch), [entity.id for entity in batch])
+        await self._write(lambda: self.base.add_many(batch), batch)
 
     async def update(self, entity: E) -> None:
-        await self._write(self.base.update(entity), [entity.id])
+        await self._write(lambda: self.base.update(entity), [entity])
 
     async def delete(self, entity_id: str) -> None:
-        await self._write(self.base.delete(entity_id), [entity_id])
+        await self._write(lambda: self.base.delete(entity_id), [entity_id])
 
-    async def _write(self, write: Any, entity_ids: list[str]) -> None:
+    async def _write(self, write: Callable[[], Awaitable[None]], touched: list[Any]) -> None:
+        # Ids are read without trusting the input: the base refuses what is not an entity
+        # of its class, with the error it gives everyone.
+        entity_ids = [
+            each if isinstance(each, str) else getattr(each, "id", None) for each in touched
+        ]
         # Before: later reads must not join a load that started before the write. After:
         # a load that ran during the write may have read the old state.
         for entity_id in entity_ids:
-            self.invalidate(entity_id)
+            if isinstance(entity_id, str):
+                self.invalidate(entity_id)
         try:
-            await write
+            await write()
         finally:
             for entity_id in entity_ids:
-                self.invalidate(entity_id)
+                if isinstance(entity_id, str):
+                    self.invalidate(entity_id)
 
     # -- everything else goes to the base -------------------------------------------------
 

@@ -30,7 +30,12 @@ from victor_core.repository.documents import (
     NewDocument,
     VersionCheck,
 )
-from victor_core.repository.entity import Entity, check_entity_type, version_field
+from victor_core.repository.entity import (
+    Entity,
+    check_entity_type,
+    version_default,
+    version_field,
+)
 from victor_core.repository.expressions import Pushdown
 from victor_core.repository.ordering import order_from, sort_in_python
 from victor_core.repository.repository import (
@@ -63,6 +68,9 @@ class DocumentRepository(BindsEntityType, Repository[E]):
         self.store = store
         self.codec = EntityCodec(self.entity_type, converter)
         self.version_field = version_field(self.entity_type)
+        self._absent_version = (
+            None if self.version_field is None else version_default(entity_type, self.version_field)
+        )
         self._closed = False
 
     # -- writes ---------------------------------------------------------------------------
@@ -87,6 +95,17 @@ class DocumentRepository(BindsEntityType, Repository[E]):
             for name, value in overrides.items():
                 setattr(entity, name, value)
 
+    def version_check(self, expected: int) -> VersionCheck:
+        """The check an update from a copy at version *expected* must pass to be stored.
+
+        A document stored before the class declared its version field has none; it counts as
+        being at the field's default, so the first update of such an entity goes through.
+        """
+        assert self.version_field is not None
+        return VersionCheck(
+            self.version_field, expected, absent_matches=expected == self._absent_version
+        )
+
     async def update(self, entity: E) -> None:
         self._check_open()
         self._check_instance(entity)
@@ -94,7 +113,7 @@ class DocumentRepository(BindsEntityType, Repository[E]):
         check = None
         if self.version_field:
             expected = getattr(entity, self.version_field)
-            check = VersionCheck(self.version_field, expected)
+            check = self.version_check(expected)
             overrides[self.version_field] = expected + 1
         document = self.codec.encode(entity, **overrides)
         if not await self.store.replace(entity.id, document, check):

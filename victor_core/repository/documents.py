@@ -9,7 +9,7 @@ the engine cannot) is done once, by :class:`~victor_core.repository.DocumentRepo
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -40,10 +40,23 @@ class NewDocument:
 
 @attrs.frozen
 class VersionCheck:
-    """An update applies only if the stored document's ``field`` equals ``expected``."""
+    """An update applies only if the stored document's ``field`` equals ``expected``.
+
+    A document stored before its class declared the version field has none, and reads back
+    with the field's default. When ``absent_matches`` (``expected`` is that default), such a
+    document passes the check as well, so entities stored before optimistic locking was
+    turned on can be updated: the first update stores a version, and other copies are stale.
+    """
 
     field: str
     expected: int
+    absent_matches: bool = False
+
+    def accepts(self, document: Mapping[str, Any]) -> bool:
+        """True when the decoded JSON *document* is at the expected version."""
+        if self.field not in document:
+            return self.absent_matches
+        return bool(document[self.field] == self.expected)
 
 
 @attrs.frozen
@@ -91,7 +104,12 @@ class DocumentStore(ABC):
 
     @abstractmethod
     async def replace(self, entity_id: str, document: str, check: VersionCheck | None) -> bool:
-        """Replace a stored document, keeping its position; False when absent or stale."""
+        """Replace a stored document, keeping its position; False when absent or stale.
+
+        Stale means *check* does not accept the stored document (see
+        :meth:`VersionCheck.accepts`, which says it for a decoded one); the comparison
+        and the write must be one atomic step.
+        """
 
     @abstractmethod
     async def remove(self, entity_id: str) -> bool:

@@ -6,7 +6,9 @@ import dataclasses
 from datetime import datetime
 from typing import ClassVar
 
-from victor_core._records import attrs_compatible, record_fields
+import attrs
+
+from victor_core._records import _defining_library, attrs_compatible, record_fields
 from victor_core.errors import ConfigurationError
 from victor_core.eventsourcing.events import new_id, utc_now
 
@@ -58,6 +60,20 @@ def version_field(entity_type: type[Entity]) -> str | None:
                 )
             return name
     return None
+
+
+def version_default(entity_type: type[Entity], name: str) -> int | None:
+    """The plain default of the version field *name*, or None when it has none.
+
+    It is the version of a document stored before the class declared the field: decoding
+    such a document gives the default.
+    """
+    default: object
+    if _defining_library(entity_type) == "attrs":
+        default = attrs.fields_dict(entity_type)[name].default
+    else:
+        default = {f.name: f.default for f in dataclasses.fields(entity_type)}[name]
+    return default if isinstance(default, int) and not isinstance(default, bool) else None
 
 
 def check_entity_type(entity_type: object) -> type[Entity]:

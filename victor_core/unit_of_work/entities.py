@@ -24,7 +24,7 @@ from victor_core.eventsourcing.events import utc_now
 from victor_core.plugins.registry import PluginRegistry
 from victor_core.repository.cached import CachedRepository
 from victor_core.repository.document_repository import DocumentRepository
-from victor_core.repository.documents import NewDocument, VersionCheck
+from victor_core.repository.documents import NewDocument
 from victor_core.repository.entity import Entity
 from victor_core.repository.repository import Repository
 from victor_core.unit_of_work.errors import WriteRefused
@@ -105,7 +105,7 @@ class DocumentParticipant(EntityParticipant):
         check = None
         if repository.version_field:
             expected = getattr(entity, repository.version_field)
-            check = VersionCheck(repository.version_field, expected)
+            check = repository.version_check(expected)
             overrides[repository.version_field] = expected + 1
         document = repository.codec.encode(entity, **overrides)
         write = ReplaceDocument(repository.store, entity.id, document, check)

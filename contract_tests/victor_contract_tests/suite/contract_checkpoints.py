@@ -59,7 +59,8 @@ async def test_checkpoints_survive_closing_every_store(open_event_store: OpenEve
 
 
 @pytest.mark.parametrize(
-    ("name", "position"), [("", 1), (None, 1), ("orders", -1), ("orders", "3"), ("orders", True)]
+    ("name", "position"),
+    [("", 1), (None, 1), ("orders", -1), ("orders", "3"), ("orders", True), ("orders", 2**64)],
 )
 async def test_nonsense_is_refused_and_nothing_is_saved(
     event_store: EventStore, name: object, position: object

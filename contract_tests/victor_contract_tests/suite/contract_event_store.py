@@ -200,6 +200,10 @@ async def test_appending_a_non_event_is_refused_and_writes_nothing(event_store: 
         ({"from_version": 4, "to_version": 3}, []),
         ({"to_version": 99}, [1, 2, 3, 4, 5]),
         ({"from_version": 0}, [1, 2, 3, 4, 5]),
+        # Beyond the 64-bit integers databases store: still just "to the end" or "past it".
+        ({"to_version": 2**64}, [1, 2, 3, 4, 5]),
+        ({"limit": 2**64}, [1, 2, 3, 4, 5]),
+        ({"from_version": 2**64}, []),
     ],
 )
 async def test_read_stream_windows(
@@ -257,6 +261,19 @@ async def test_read_all_from_a_position_and_with_a_limit(event_store: EventStore
     assert amounts(window) == [4, 5, 6, 7]
     assert past_the_end == []
     assert [r async for r in event_store.read_all(limit=0)] == []
+
+
+@requires(Capability.GLOBAL_ORDER)
+async def test_read_all_windows_beyond_64_bit_integers_mean_the_end_of_the_log(
+    event_store: EventStore,
+) -> None:
+    await event_store.append("acct", [Deposited(amount=1), Deposited(amount=2)])
+
+    everything = [r async for r in event_store.read_all(limit=2**64, page_size=2**64)]
+    past_the_end = [r async for r in event_store.read_all(from_position=2**64)]
+
+    assert amounts(everything) == [1, 2]
+    assert past_the_end == []
 
 
 async def test_a_second_store_on_the_same_storage_sees_the_events(

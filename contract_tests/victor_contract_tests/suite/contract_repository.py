@@ -251,6 +251,50 @@ async def test_a_versioned_entity_refuses_updates_from_a_stale_copy(
     assert stored.version == 3
 
 
+@dataclasses.dataclass
+class NoteBeforeLocking(Entity):
+    """A class as first deployed, without a version field."""
+
+    __entity_name__ = "victor_contract_note"
+    text: str = ""
+
+
+@dataclasses.dataclass
+class NoteWithLocking(Entity):
+    """The same stored entities, once the class declared ``version: int = 0``."""
+
+    __entity_name__ = "victor_contract_note"
+    text: str = ""
+    version: int = 0
+
+
+async def test_an_entity_stored_before_its_class_declared_a_version_can_be_updated(
+    open_repository: OpenRepository,
+) -> None:
+    before: Repository[NoteBeforeLocking] = await open_repository(NoteBeforeLocking)
+    await before.add(NoteBeforeLocking(id="n1", text="draft"))
+    notes: Repository[NoteWithLocking] = await open_repository(NoteWithLocking)
+    mine, theirs = await notes.get("n1"), await notes.get("n1")
+    assert mine is not None
+    assert theirs is not None
+    assert mine.version == 0  # the stored document has no version: the default applies
+
+    mine.text = "final"
+    await notes.update(mine)
+
+    assert mine.version == 1
+    stored = await notes.get("n1")
+    assert stored is not None
+    assert (stored.text, stored.version) == ("final", 1)
+    # The other copy of version 0 is now stale, like any other.
+    theirs.text = "late"
+    with pytest.raises(StaleEntity):
+        await notes.update(theirs)
+    stored = await notes.get("n1")
+    assert stored is not None
+    assert (stored.text, stored.version) == ("final", 1)
+
+
 async def test_concurrent_updates_of_one_version_have_one_winner(
     open_repository: OpenRepository,
 ) -> None:

@@ -314,3 +314,16 @@ async def test_ttl_and_size_are_checked(base: Repository[Member]) -> None:
             CachedRepository(base, **bad)
     with pytest.raises(ConfigurationError):
         CachedRepository({}, ttl=1)  # type: ignore[arg-type]
+
+
+async def test_writing_what_is_not_an_entity_is_refused_as_by_the_base(
+    cache: CachedRepository[Member], base: Repository[Member]
+) -> None:
+    for write in (cache.add, cache.update):
+        with pytest.raises(ConfigurationError, match="stores Member entities"):
+            await write({"id": "m1", "name": "not an entity"})  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="stores Member entities"):
+        await cache.add_many([Member(id="fresh"), "m9"])  # type: ignore[list-item]
+
+    assert await base.count() == 8
+    assert not await base.exists("fresh")

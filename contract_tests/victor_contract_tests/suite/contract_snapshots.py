@@ -10,9 +10,13 @@ from victor_contract_tests.plugin import OpenEventStore, requires
 from victor_contract_tests.suite.sample_aggregates import (
     Account,
     AccountReinterpreted,
+    AccountWithMovementsByNumber,
     AccountWithNickname,
     Opened,
     Portfolio,
+    Ticket,
+    TicketWithPoints,
+    Undeclared,
     Unsnapshottable,
 )
 from victor_contract_tests.suite.sample_events import Deposited
@@ -189,7 +193,9 @@ async def test_loads_at_a_version_or_moment_use_a_snapshot_no_newer_than_that(
     assert (as_of_seven.version, as_of_seven.balance, replayed_for_seven) == (7, 27, 3)
 
 
-@pytest.mark.parametrize("changed_class", [AccountWithNickname, AccountReinterpreted])
+@pytest.mark.parametrize(
+    "changed_class", [AccountWithNickname, AccountReinterpreted, AccountWithMovementsByNumber]
+)
 async def test_a_snapshot_of_another_shape_of_the_class_is_ignored_for_a_full_replay(
     event_store: EventStore, changed_class: type[Account]
 ) -> None:
@@ -251,3 +257,34 @@ async def test_state_a_snapshot_could_not_restore_fails_the_save_before_anything
 
     assert await event_store.stream_version("u-1") == 0
     assert await snapshots_of(event_store).latest_snapshot("u-1", None) is None
+
+
+async def test_a_snapshot_from_before_the_class_declared_more_state_is_ignored(
+    event_store: EventStore,
+) -> None:
+    """Declared state the events set (not ``__init__``) is part of the class's shape too."""
+    old = AggregateRepository(event_store, Ticket, snapshots=True)
+    ticket = Ticket()
+    ticket.apply(Opened(owner="ann", aggregate_id="t-1"))
+    ticket.apply(Deposited(amount=5))
+    await old.save(ticket)
+    await old.take_snapshot(ticket)
+
+    loaded = await AggregateRepository(event_store, TicketWithPoints, snapshots=True).load("t-1")
+
+    assert type(loaded) is TicketWithPoints
+    assert (loaded.owner, loaded.points, loaded.version) == ("ann", 5, 2)
+
+
+async def test_state_the_class_does_not_declare_fails_the_save_before_anything_is_written(
+    event_store: EventStore,
+) -> None:
+    repository = AggregateRepository(event_store, Undeclared, snapshot_every=1)
+    aggregate = Undeclared()
+    aggregate.apply(Opened(owner="ann", aggregate_id="u-2"))
+
+    with pytest.raises(SerializationError, match=r"'owner'.*__init__"):
+        await repository.save(aggregate)
+
+    assert await event_store.stream_version("u-2") == 0
+    assert await snapshots_of(event_store).latest_snapshot("u-2", None) is None

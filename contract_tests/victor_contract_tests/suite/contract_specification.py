@@ -29,6 +29,7 @@ from victor_core import (
     ConfigurationError,
     Repository,
 )
+from victor_core.serialization import make_converter
 
 pytestmark = [pytest.mark.asyncio, requires(Capability.REPOSITORY)]
 
@@ -213,3 +214,57 @@ async def test_the_engine_narrows_the_search_before_python_runs_custom_rules(
 
     assert [m.id for m in found] == ["m1", "m8"]
     assert sorted(even.asked) == ["m1", "m3", "m8"]
+
+
+def _legacy_tier_names() -> Any:
+    """A converter storing tiers under the names an older system gave them."""
+    names = {Tier.FREE: "standard", Tier.PRO: "gold"}
+    converter = make_converter()
+    converter.register_unstructure_hook(Tier, names.__getitem__)
+    converter.register_structure_hook(
+        Tier, lambda stored, _: next(t for t, name in names.items() if name == stored)
+    )
+    return converter
+
+
+async def test_results_follow_python_when_a_converter_stores_values_its_own_way(
+    open_repository: OpenRepository,
+) -> None:
+    repo: Repository[Member] = await open_repository(Member, converter=_legacy_tier_names())
+    await repo.add_many(members())
+    stored = await repo.find()
+    pro = ["m1", "m5", "m8"]
+
+    for spec, expected in [
+        (A("tier", Tier.PRO), pro),
+        (A("tier", Tier.FREE, op="!="), pro),
+        (A("tier", [Tier.PRO], op="in"), pro),
+        (~A("tier", Tier.FREE), pro),
+    ]:
+        assert [m.id for m in stored if spec.is_satisfied_by(m)] == expected
+        assert [m.id for m in await repo.find(spec)] == expected, spec
+        assert await repo.count(spec) == len(expected), spec
+    # Sorted by what the tiers are in Python (their values), not by the names stored.
+    by_tier = await repo.find(order_by=["-tier", "id"], limit=4)
+    assert [m.id for m in by_tier] == ["m1", "m5", "m8", "m2"]
+
+
+async def test_in_comparisons_with_hundreds_of_values_agree_with_python(
+    populated: Repository[Member],
+) -> None:
+    stored = await populated.find()
+    many = range(-100, 300)
+
+    for spec in [
+        A("age", [*many, None], op="in"),
+        A("score", [n / 4 for n in many], op="in"),
+        A("name", [f"{name}{n}" for n in many for name in ("Alice", "Bob")] + ["Zoë"], op="in"),
+        A("active", [True] * 150, op="in"),
+        A("tier", [Tier.PRO] * 150, op="in"),
+        A("address.city", ["Paris", *(str(n) for n in many)], op="in"),
+        ~A("id", [f"m{n}" for n in range(4, 300)], op="in"),
+    ]:
+        expected = [m.id for m in stored if spec.is_satisfied_by(m)]
+        assert expected, spec  # every case keeps some members
+        assert [m.id for m in await populated.find(spec)] == expected, spec
+        assert await populated.count(spec) == len(expected), spec

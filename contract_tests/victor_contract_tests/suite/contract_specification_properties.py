@@ -117,7 +117,18 @@ specifications = st.recursive(
     max_leaves=6,
 )
 orderings = st.sampled_from(
-    [None, "age", "-age", "name", ["score", "-name"], "address.city", "-created_at", "tier"]
+    [
+        None,
+        "age",
+        "-age",
+        "name",
+        ["score", "-name"],
+        "address.city",
+        "-created_at",
+        "tier",
+        "-id",
+        ["active", "-id"],
+    ]
 )
 
 

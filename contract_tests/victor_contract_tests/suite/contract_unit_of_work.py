@@ -427,3 +427,27 @@ async def test_writes_happen_in_the_order_they_were_registered(
 
     reader = await open_repository(Member)
     assert [member.id for member in await reader.find()] == ["carol", "alice", "bob"]
+
+
+async def test_an_entity_stored_before_its_class_declared_a_version_commits_an_update(
+    open_repository: OpenRepository,
+) -> None:
+    from victor_contract_tests.suite.contract_repository import (
+        NoteBeforeLocking,
+        NoteWithLocking,
+    )
+
+    before: Repository[NoteBeforeLocking] = await open_repository(NoteBeforeLocking)
+    await before.add(NoteBeforeLocking(id="n1", text="draft"))
+    notes: Repository[NoteWithLocking] = await open_repository(NoteWithLocking)
+    uow = UnitOfWork()
+    uow.register_repository(notes, NoteWithLocking)
+
+    note = await uow.get(NoteWithLocking, "n1")
+    assert note is not None
+    note.text = "final"
+    await uow.commit()
+
+    stored = await notes.get("n1")
+    assert stored is not None
+    assert (stored.text, stored.version) == ("final", 1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from victor_contract_tests.suite.sample_events import Deposited, Money, Withdrawn
 from victor_core import Aggregate, Event
@@ -74,6 +74,22 @@ class AccountWithNickname(Account):
         self.nickname = ""
 
 
+class AccountWithMovementsByNumber(Account):
+    """The same attributes, but the movements start as a dict: its old snapshots no longer fit."""
+
+    __aggregate_type__ = "victor.contract.Account"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.movements = cast(list[int], {})
+
+    def _apply_Deposited(self, event: Deposited) -> None:
+        numbered = cast(dict[str, int], self.movements)
+        numbered[str(len(numbered) + 1)] = event.amount
+        self.balance += event.amount
+        self._count()
+
+
 class AccountReinterpreted(Account):
     """The same shape with a new ``__snapshot_version__``: its old snapshots no longer fit."""
 
@@ -129,3 +145,43 @@ class Unsnapshottable(Aggregate):
 
     def _apply_Deposited(self, event: Deposited) -> None:
         self.seen.add(event.amount)
+
+
+class Ticket(Aggregate):
+    """State declared by an annotation and set by its events only, never by ``__init__``."""
+
+    __aggregate_type__ = "victor.contract.Ticket"
+
+    owner: str
+
+    def _apply_Opened(self, event: Opened) -> None:
+        self.id = event.aggregate_id
+        self.owner = event.owner
+
+    def _apply_Deposited(self, event: Deposited) -> None:
+        pass  # a ticket of this shape does not count deposits
+
+
+class TicketWithPoints(Ticket):
+    """The same stored aggregate, grown declared state: its old snapshots no longer fit."""
+
+    __aggregate_type__ = "victor.contract.Ticket"
+
+    points: int
+
+    def _apply_Opened(self, event: Opened) -> None:
+        super()._apply_Opened(event)
+        self.points = 0
+
+    def _apply_Deposited(self, event: Deposited) -> None:
+        self.points += event.amount
+
+
+class Undeclared(Aggregate):
+    """Sets state its class does not declare, so no snapshot could tell when that changes."""
+
+    __aggregate_type__ = "victor.contract.Undeclared"
+
+    def _apply_Opened(self, event: Opened) -> None:
+        self.id = event.aggregate_id
+        self.owner = event.owner

@@ -74,13 +74,18 @@ class InMemoryEventRecorder(EventRecorder):
         to_version: int | None,
         limit: int | None,
     ) -> Sequence[StoredEventRecord]:
-        stream = self.log.streams.get(stream_id, [])
-        end = len(stream) if to_version is None else min(to_version, len(stream))
-        selected = stream[from_version - 1 : end]
+        # Reads take the lock too: a reader in another thread must not see a unit of work's
+        # commit halfway, which it could if that commit is then undone.
+        with self.log.lock:
+            stream = self.log.streams.get(stream_id, [])
+            end = len(stream) if to_version is None else min(to_version, len(stream))
+            selected = stream[from_version - 1 : end]
         return selected if limit is None else selected[:limit]
 
     async def read_all(self, from_position: int, limit: int) -> Sequence[StoredEventRecord]:
-        return self.log.records[from_position - 1 : from_position - 1 + limit]
+        with self.log.lock:
+            return self.log.records[from_position - 1 : from_position - 1 + limit]
 
     async def stream_version(self, stream_id: str) -> int:
-        return len(self.log.streams.get(stream_id, ()))
+        with self.log.lock:
+            return len(self.log.streams.get(stream_id, ()))

@@ -103,7 +103,7 @@ class MemoryDocumentStore(DocumentStore, Generic[E]):
             row = table.rows.get(entity_id)
             if row is None:
                 return False
-            if check is not None and json.loads(row.document).get(check.field) != check.expected:
+            if check is not None and not check.accepts(json.loads(row.document)):
                 return False
             table.rows[entity_id] = _Row(row.position, document)
         return True

@@ -129,7 +129,7 @@ def _apply(write: Write, undo: list[_Undo]) -> WriteResult:
         raise WriteRefused(write, entity_id=write.entity_id)
     if isinstance(write, ReplaceDocument):
         check = write.check
-        if check is not None and json.loads(row.document).get(check.field) != check.expected:
+        if check is not None and not check.accepts(json.loads(row.document)):
             raise WriteRefused(write, entity_id=write.entity_id)
         undo.append(lambda: rows.__setitem__(write.entity_id, row))
         rows[write.entity_id] = _Row(row.position, write.document)

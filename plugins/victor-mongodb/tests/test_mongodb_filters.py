@@ -170,3 +170,27 @@ def test_sorting_is_pushed_only_for_kinds_mongodb_orders_like_python() -> None:
     assert not COMPILER.orders_by(keys("tags"))
     assert not COMPILER.orders_by(keys("seen_at"))
     assert not COMPILER.orders_by(keys("anything"))
+
+
+@pytest.mark.parametrize(
+    ("names", "expected"),
+    [
+        (["-id"], [("_id", -1)]),
+        (["id"], [("_id", 1)]),
+        (["name", "-id"], [("name", 1), ("_id", -1)]),
+        (["name", "-name"], [("name", 1), ("_id", 1)]),
+    ],
+)
+def test_a_sort_names_each_field_once_so_the_driver_keeps_every_direction(
+    names: list[str], expected: list[tuple[str, int]]
+) -> None:
+    from pymongo.helpers_shared import _index_document
+
+    from victor_core.repository.ordering import order_from
+
+    sort = COMPILER.sort(order_from(names))
+
+    assert sort == expected
+    # PyMongo sends a sort as one document: a field named twice would keep only its last
+    # direction, so order_by="-id" would come back in ascending order from a server.
+    assert list(_index_document(sort).items()) == expected

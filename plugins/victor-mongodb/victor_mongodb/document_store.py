@@ -164,7 +164,15 @@ class MongoDocumentStore(DocumentStore):
         collection = await self._collection()
         query: dict[str, Any] = {"_id": {"$eq": entity_id}}
         if check is not None:
-            query[field_name((check.field,))] = {"$eq": check.expected}
+            version = field_name((check.field,))
+            if check.absent_matches:
+                # Stored before the class declared the field: it reads back as the default.
+                query["$or"] = [
+                    {version: {"$eq": check.expected}},
+                    {version: {"$exists": False}},
+                ]
+            else:
+                query[version] = {"$eq": check.expected}
         with translated(f"updating {self.name} {entity_id!r}"):
             result = await collection.update_one(query, {"$set": fields}, **self.database.joined())
         return bool(result.matched_count == 1)

@@ -31,12 +31,15 @@ from typing import Any
 from uuid import UUID
 
 import attrs
+from cattrs.preconf.json import JsonConverter
 
 from victor_core import ConfigurationError
 from victor_core.eventsourcing.serializer import as_utc
 from victor_core.repository import OrderKey
 from victor_core.repository.attributes import Operator, declared_type
 from victor_core.repository.expressions import AllOf, AnyOf, Comparison, Expression, Negation
+from victor_core.repository.stored_forms import in_default_form
+from victor_core.serialization import converter as default_converter
 
 _INT64 = (-(2**63), 2**63 - 1)
 _UTC_TIMESTAMPS = {("created_at",), ("updated_at",)}
@@ -85,10 +88,15 @@ def field_name(path: tuple[str, ...]) -> str:
 
 
 class FilterCompiler:
-    """Compiles comparisons on one entity class to MongoDB filters and sorts."""
+    """Compiles comparisons on one entity class to MongoDB filters and sorts.
 
-    def __init__(self, entity_type: type) -> None:
+    *converter* is the one the repository stores entities with: a type it writes in a form
+    of its own (see :mod:`victor_core.repository.stored_forms`) is left to Python.
+    """
+
+    def __init__(self, entity_type: type, converter: JsonConverter | None = None) -> None:
         self.entity_type = entity_type
+        self.converter = converter if converter is not None else default_converter
         self._attributes: dict[tuple[str, ...], Attribute | None] = {}
 
     def attribute(self, path: tuple[str, ...]) -> Attribute | None:
@@ -104,15 +112,25 @@ class FilterCompiler:
         if declared is None:
             return None
         if path in _UTC_TIMESTAMPS and declared is datetime:
-            return Attribute(path, Kind.TIMESTAMP)
+            return Attribute(path, self._checked(Kind.TIMESTAMP, datetime))
         origin = typing.get_origin(declared)
         if origin in (list, set, frozenset) or (
             origin is tuple and typing.get_args(declared)[1:] == (Ellipsis,)
         ):
-            kind, enum_type = _scalar_kind(typing.get_args(declared)[0])
+            item = typing.get_args(declared)[0]
+            kind, enum_type = _scalar_kind(item)
+            kind = self._checked(kind, enum_type or item)
             return Attribute(path, kind, is_collection=True, enum_type=enum_type)
         kind, enum_type = _scalar_kind(declared)
+        kind = self._checked(kind, enum_type or declared)
         return Attribute(path, kind, enum_type=enum_type, scalar=_never_an_array(declared))
+
+    def _checked(self, kind: Kind | None, declared: Any) -> Kind | None:
+        """*kind*, unless the converter writes *declared* values in a form of its own."""
+        if kind is None:
+            return None
+        scalar = _PLAIN_NAMES.get(declared, declared)
+        return kind if in_default_form(self.converter, scalar) else None
 
     def compiles(self, comparison: Comparison) -> bool:
         """True when MongoDB gives exactly Python's answer for *comparison*."""
@@ -142,9 +160,17 @@ class FilterCompiler:
         return True
 
     def sort(self, keys: Sequence[OrderKey]) -> list[tuple[str, int]]:
-        """The sort for *keys*, ties broken by ascending id."""
-        fields = [(field_name(key.path), -1 if key.descending else 1) for key in keys]
-        return [*fields, ("_id", 1)]
+        """The sort for *keys*, ties broken by ascending id, each field named once.
+
+        PyMongo sends a sort as one document, where a field named twice keeps only its last
+        direction (``-id`` plus the tie-breaking ``_id`` would sort ascending). A later key
+        on a field already sorted by can never change the order, so it is dropped.
+        """
+        fields: dict[str, int] = {}
+        for key in keys:
+            fields.setdefault(field_name(key.path), -1 if key.descending else 1)
+        fields.setdefault("_id", 1)
+        return list(fields.items())
 
     def filter(self, expression: Expression) -> dict[str, Any]:
         """The MongoDB filter for *expression* (as returned by ``pushdown``)."""
@@ -203,8 +229,11 @@ def _none_at(attribute: Attribute) -> dict[str, Any]:
     return {"$or": [{step: {"$eq": None}} for step in steps]}
 
 
+_PLAIN_NAMES: dict[Any, type] = {"str": str, "int": int, "float": float, "bool": bool}
+
+
 def _scalar_kind(declared: Any) -> tuple[Kind | None, type[enum.Enum] | None]:
-    declared = {"str": str, "int": int, "float": float, "bool": bool}.get(declared, declared)
+    declared = _PLAIN_NAMES.get(declared, declared)
     if declared is str:
         return Kind.TEXT, None
     if declared is bool:

@@ -86,7 +86,7 @@ class MongoRepository(DocumentRepository[E]):
         self.collection = name
         self.indexes = tuple(".".join(path) for path in paths)
         store = MongoDocumentStore(
-            shared, name, FilterCompiler(entity_type), paths, owns_database=owned
+            shared, name, FilterCompiler(entity_type, converter), paths, owns_database=owned
         )
         super().__init__(entity_type, store, converter=converter)
 

@@ -224,3 +224,38 @@ async def test_a_repository_opens_on_a_url_and_its_data_outlives_it(tmp_path: Pa
     assert found is not None
     assert found.name == "kept"
     await again.close()
+
+
+@pytest.mark.asyncio
+async def test_text_holding_nul_characters_is_compared_in_python(tmp_path: Path) -> None:
+    # SQLite's JSON functions end a string at its first NUL, so SQL cannot compare it.
+    repo = SQLiteRepository(Customer, tmp_path / "app.db")
+    await repo.add_many([Customer(id="c1", name="a\x00b"), Customer(id="c2", name="a")])
+
+    for spec, expected in [
+        (A("name", "a\x00b"), ["c1"]),
+        (A("name", ["a\x00b"], op="in"), ["c1"]),
+        (A("name", "\x00b", op="contains"), ["c1"]),
+        (A("name", "a\x00", op=">="), ["c1"]),
+        (~A("name", "a\x00b"), ["c2"]),
+    ]:
+        assert [c.id for c in await repo.find(spec)] == expected, spec
+        assert await repo.count(spec) == len(expected), spec
+    await repo.close()
+
+
+@pytest.mark.asyncio
+async def test_an_in_comparison_with_more_values_than_sqlite_binds_still_works(
+    tmp_path: Path,
+) -> None:
+    # Many builds of SQLite bind at most 999 or 32766 parameters in one statement.
+    repo = SQLiteRepository(Customer, tmp_path / "app.db")
+    await repo.add_many([Customer(id=f"c{n}", age=n) for n in range(50)])
+    await repo.database.run(lambda raw: raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999))
+    wanted = [f"c{n}" for n in range(0, 5000, 7)] + [f"missing{n}" for n in range(5000)]
+
+    found = await repo.find(A("id", wanted, op="in") & A("age", list(range(2000)), op="in"))
+
+    assert [c.id for c in found] == [f"c{n}" for n in range(0, 50, 7)]
+    assert await repo.count(~A("age", [*range(5, 5000), None], op="in")) == 5
+    await repo.close()

@@ -77,7 +77,9 @@ class SQLiteDatabase:
         errors come back as victor errors that say what to do; victor errors the function
         raises (a :class:`~victor_core.ConcurrencyError`, say) come back unchanged.
         """
-        submit, raw = await self._open()
+        submit, raw = self._submit, self._raw
+        if submit is None or raw is None:
+            submit, raw = await self._open()
         try:
             return cast(T, await submit(function, raw, *args))
         except sqlite3.Error as exc:

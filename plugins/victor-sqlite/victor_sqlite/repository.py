@@ -114,8 +114,13 @@ def replace_in(
     sql = f"UPDATE {quote_name(table)} SET document = ? WHERE id = ?"
     params: list[Any] = [document, entity_id]
     if check is not None:
-        sql += f" AND json_extract(document, '{json_path((check.field,))}') IS ?"
+        path = json_path((check.field,))
+        condition = f"json_extract(document, '{path}') IS ?"
         params.append(check.expected)
+        if check.absent_matches:
+            # Stored before the class declared the field: it reads back as the default.
+            condition = f"({condition} OR json_type(document, '{path}') IS NULL)"
+        sql += f" AND {condition}"
     return raw.execute(sql, params).rowcount == 1
 
 
@@ -327,7 +332,11 @@ class SQLiteRepository(DocumentRepository[E]):
         self.table = name
         self.indexes = tuple(".".join(path) for path in paths)
         store = SQLiteDocumentStore(
-            database, name, SpecificationCompiler(entity_type), paths, owns_database=owned
+            database,
+            name,
+            SpecificationCompiler(entity_type, converter),
+            paths,
+            owns_database=owned,
         )
         super().__init__(entity_type, store, converter=converter)
 

@@ -25,15 +25,20 @@ from typing import Any
 from uuid import UUID
 
 import attrs
+from cattrs.preconf.json import JsonConverter
 
 from victor_core import ConfigurationError
-from victor_core.eventsourcing.serializer import as_utc
+from victor_core.eventsourcing.serializer import as_utc, dumps
 from victor_core.repository import OrderKey
 from victor_core.repository.attributes import Operator, declared_type
 from victor_core.repository.expressions import AllOf, AnyOf, Comparison, Expression, Negation
+from victor_core.repository.stored_forms import in_default_form
+from victor_core.serialization import converter as default_converter
 
 _SQL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _INT64 = (-(2**63), 2**63 - 1)
+#: Beyond this many values an ``in`` list is bound as one JSON array.
+_MANY_VALUES = 100
 #: Base fields the repository always stores in UTC, so their ISO text sorts as time does.
 _UTC_TIMESTAMPS = {("created_at",), ("updated_at",)}
 
@@ -81,10 +86,15 @@ def quote_name(name: str) -> str:
 
 
 class SpecificationCompiler:
-    """Compiles comparisons on one entity class to SQLite conditions."""
+    """Compiles comparisons on one entity class to SQLite conditions.
 
-    def __init__(self, entity_type: type) -> None:
+    *converter* is the one the repository stores entities with: a type it writes in a form
+    of its own (see :mod:`victor_core.repository.stored_forms`) is left to Python.
+    """
+
+    def __init__(self, entity_type: type, converter: JsonConverter | None = None) -> None:
         self.entity_type = entity_type
+        self.converter = converter if converter is not None else default_converter
         self._attributes: dict[tuple[str, ...], Attribute | None] = {}
 
     def attribute(self, path: tuple[str, ...]) -> Attribute | None:
@@ -100,16 +110,25 @@ class SpecificationCompiler:
         if declared is None:
             return None
         if path in _UTC_TIMESTAMPS and declared is datetime:
-            return Attribute(path, Kind.TIMESTAMP)
+            return Attribute(path, self._checked(Kind.TIMESTAMP, datetime))
         origin = typing.get_origin(declared)
         if origin in (list, set, frozenset) or (
             origin is tuple and typing.get_args(declared)[1:] == (Ellipsis,)
         ):
             item = typing.get_args(declared)[0]
             kind, enum_type = _scalar_kind(item)
+            kind = self._checked(kind, enum_type or item)
             return Attribute(path, kind, is_collection=True, enum_type=enum_type)
         kind, enum_type = _scalar_kind(declared)
+        kind = self._checked(kind, enum_type or declared)
         return Attribute(path, kind, enum_type=enum_type)
+
+    def _checked(self, kind: Kind | None, declared: Any) -> Kind | None:
+        """*kind*, unless the converter writes *declared* values in a form of its own."""
+        if kind is None:
+            return None
+        scalar = _PLAIN_NAMES.get(declared, declared)
+        return kind if in_default_form(self.converter, scalar) else None
 
     def compiles(self, comparison: Comparison) -> bool:
         """True when SQL gives exactly Python's answer for *comparison*."""
@@ -122,7 +141,7 @@ class SpecificationCompiler:
         if attribute.is_collection:
             return op is Operator.CONTAINS and _bindable(attribute, value)
         if op is Operator.CONTAINS:
-            return attribute.kind is Kind.TEXT and isinstance(value, str)
+            return attribute.kind is Kind.TEXT and _bindable(attribute, value)
         if op is Operator.IN:
             return all(v is None or _bindable(attribute, v) for v in value)
         if op in (Operator.EQ, Operator.NE):
@@ -178,7 +197,11 @@ class SpecificationCompiler:
         if op is Operator.IN:
             present = [_bind(attribute, v) for v in value if v is not None]
             terms = []
-            if present:
+            if len(present) > _MANY_VALUES:
+                # One parameter however many values: SQLite builds often bind at most 999.
+                params.append(dumps(present))
+                terms.append(f"({x} IS NOT NULL AND {x} IN (SELECT value FROM json_each(?)))")
+            elif present:
                 params.extend(present)
                 marks = ", ".join("?" * len(present))
                 terms.append(f"({x} IS NOT NULL AND {x} IN ({marks}))")
@@ -195,8 +218,11 @@ class SpecificationCompiler:
         return f"({x} IS NOT NULL AND {x} {op.value} ?)"
 
 
+_PLAIN_NAMES: dict[Any, type] = {"str": str, "int": int, "float": float, "bool": bool}
+
+
 def _scalar_kind(declared: Any) -> tuple[Kind | None, type[enum.Enum] | None]:
-    declared = {"str": str, "int": int, "float": float, "bool": bool}.get(declared, declared)
+    declared = _PLAIN_NAMES.get(declared, declared)
     if declared is str:
         return Kind.TEXT, None
     if declared in (int, float, bool):
@@ -212,7 +238,8 @@ def _scalar_kind(declared: Any) -> tuple[Kind | None, type[enum.Enum] | None]:
 
 def _plain_scalar(value: object) -> bool:
     if isinstance(value, str):
-        return True
+        # SQLite's JSON functions and instr() end a string at its first NUL.
+        return "\x00" not in value
     if isinstance(value, bool):
         return True
     if isinstance(value, int):
@@ -223,7 +250,7 @@ def _plain_scalar(value: object) -> bool:
 def _bindable(attribute: Attribute, value: object) -> bool:
     kind = attribute.kind
     if kind is Kind.TEXT:
-        return isinstance(value, str)
+        return isinstance(value, str) and _plain_scalar(value)
     if kind is Kind.NUMBER:
         return not isinstance(value, str) and _plain_scalar(value)
     if kind is Kind.ENUM:

@@ -89,6 +89,9 @@ class CachingQueryMiddleware:
         self._entries: OrderedDict[tuple[type, Hashable], tuple[float, QueryResult[Any]]] = (
             OrderedDict()
         )
+        # Handler calls under way, by key; an invalidation drops theirs, so that a result
+        # read before the change it invalidates for is not kept.
+        self._loading: dict[tuple[type, Hashable], set[object]] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -98,6 +101,7 @@ class CachingQueryMiddleware:
         if key is None:
             return await next(message)
         now = self._clock()
+        load = object()
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None:
@@ -105,31 +109,55 @@ class CachingQueryMiddleware:
                     self._entries.move_to_end(key)
                     return entry[1]
                 del self._entries[key]
-        result = await next(message)
-        if getattr(result, "success", False):
-            expires = float("inf") if self.ttl is None else self._clock() + self.ttl
+            self._loading.setdefault(key, set()).add(load)
+        try:
+            result = await next(message)
+        except BaseException:
             with self._lock:
+                self._finish(key, load)
+            raise
+        with self._lock:
+            if self._finish(key, load) and getattr(result, "success", False):
+                expires = float("inf") if self.ttl is None else self._clock() + self.ttl
                 self._entries[key] = (expires, result)
                 self._entries.move_to_end(key)
                 while len(self._entries) > self.max_size:
                     self._entries.popitem(last=False)
         return result
 
+    def _finish(self, key: tuple[type, Hashable], load: object) -> bool:
+        """Forget the handler call *load*; False when an invalidation came since it began."""
+        loads = self._loading.get(key)
+        if loads is None or load not in loads:
+            return False
+        loads.discard(load)
+        if not loads:
+            del self._loading[key]
+        return True
+
     def invalidate(self, target: type[Query[Any]] | Query[Any] | None = None) -> int:
         """Forget cached results, and say how many were dropped.
 
         ``invalidate(GetUserQuery)`` drops every result of that query class (and of its
         subclasses), ``invalidate(GetUserQuery(user_id="1"))`` the result of that one query,
-        and ``invalidate()`` everything.
+        and ``invalidate()`` everything. Results of those queries whose handlers are still
+        running will not be kept either: they may have read the state before the change.
         """
         with self._lock:
-            if target is None:
-                doomed = list(self._entries)
-            elif isinstance(target, type):
-                doomed = [k for k in self._entries if issubclass(k[0], target)]
-            else:
-                one = cache_key(target)
-                doomed = [one] if one is not None and one in self._entries else []
+            doomed = self._matching(self._entries, target)
             for key in doomed:
                 del self._entries[key]
+            for key in self._matching(self._loading, target):
+                del self._loading[key]
             return len(doomed)
+
+    @staticmethod
+    def _matching(
+        keyed: Mapping[tuple[type, Hashable], object], target: type[Query[Any]] | Query[Any] | None
+    ) -> list[tuple[type, Hashable]]:
+        if target is None:
+            return list(keyed)
+        if isinstance(target, type):
+            return [k for k in keyed if issubclass(k[0], target)]
+        one = cache_key(target)
+        return [one] if one is not None and one in keyed else []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random as _random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 from victor_core.cqrs.errors import TransientError
 from victor_core.cqrs.messages import Command, CommandResult
@@ -17,6 +17,24 @@ DEFAULT_TRANSIENT: tuple[type[BaseException], ...] = (
     ConnectionError,
     TimeoutError,
 )
+
+
+def _exception_classes(
+    retry_on: type[BaseException] | Iterable[type[BaseException]],
+) -> tuple[type[BaseException], ...]:
+    """*retry_on* as the tuple ``except`` needs, checked now rather than at the first failure."""
+    classes = (retry_on,) if isinstance(retry_on, type | str | bytes) else retry_on
+    try:
+        checked = tuple(classes)
+    except TypeError:
+        checked = (retry_on,)  # type: ignore[assignment]
+    for each in checked:
+        if not (isinstance(each, type) and issubclass(each, BaseException)):
+            raise ConfigurationError(
+                f"RetryCommandMiddleware(retry_on=...) takes exception classes, such as "
+                f"retry_on=(ConnectionError, TimeoutError); got {each!r}"
+            )
+    return checked
 
 
 class RetryCommandMiddleware:
@@ -37,24 +55,24 @@ class RetryCommandMiddleware:
         self,
         max: int = 3,
         *,
-        retry_on: tuple[type[BaseException], ...] = DEFAULT_TRANSIENT,
+        retry_on: type[BaseException] | Iterable[type[BaseException]] = DEFAULT_TRANSIENT,
         base_delay: float = 0.05,
         max_delay: float = 2.0,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         random: Callable[[], float] = _random.random,
     ) -> None:
-        if max < 0:
+        if isinstance(max, bool) or not isinstance(max, int) or max < 0:
             raise ConfigurationError(
-                f"RetryCommandMiddleware(max={max}) cannot work: max is the number of "
-                "retries after the first attempt, 0 or more"
+                f"RetryCommandMiddleware(max={max!r}) cannot work: max is the number of "
+                "retries after the first attempt, an int of 0 or more"
             )
-        if base_delay < 0 or max_delay < 0:
+        if not (base_delay >= 0 and max_delay >= 0):  # NaN too
             raise ConfigurationError(
-                f"RetryCommandMiddleware delays must not be negative (base_delay="
-                f"{base_delay}, max_delay={max_delay})"
+                f"RetryCommandMiddleware delays must be numbers of seconds, 0 or more "
+                f"(base_delay={base_delay}, max_delay={max_delay})"
             )
         self.max = max
-        self.retry_on = retry_on
+        self.retry_on = _exception_classes(retry_on)
         self.base_delay = base_delay
         self.max_delay = max_delay
         self._sleep = sleep
@@ -62,7 +80,8 @@ class RetryCommandMiddleware:
 
     def delay(self, retry: int) -> float:
         """Seconds to wait before retry number *retry* (0 for the first retry)."""
-        cap = min(self.max_delay, self.base_delay * 2.0**retry)
+        # 2.0**1024 overflows; by then any positive base_delay is far past the cap anyway.
+        cap = min(self.max_delay, self.base_delay * 2.0 ** min(retry, 1023))
         return cap * self._random()
 
     async def __call__(self, message: Command, next: NextCommand) -> CommandResult:
