@@ -22,12 +22,12 @@ one thread hop per operation, events deserialized into their classes and applied
 aggregates.
 
 A shared machine slows down and speeds up while the benchmark runs, so the contenders take
-turns: all four have their files open at once, each workload is cut into slices of about
-SLICE operations, and every slice is run by each contender in turn (who goes first rotates)
-before the next slice starts. A slow spell therefore falls on all of them alike. Each
-slice's time is the best of ``--rounds`` rounds (append rounds start from empty files), and
-a workload's time is the sum over its slices. Run ``python benchmarks/bench_event_store.py
-[--streams N] [--events N] [--rounds N]``.
+turns: all four have their files open at once, each workload is cut into slices (SLICE
+streams, or READ_SLICE events of the log), and every slice is run by each contender in turn
+(who goes first rotates) before the next slice starts. A slow spell therefore falls on all
+of them alike. Each slice's time is the best of ``--rounds`` rounds (append rounds start
+from empty files), and a workload's time is the sum over its slices. Run ``python
+benchmarks/bench_event_store.py [--streams N] [--events N] [--rounds N]``.
 """
 
 from __future__ import annotations

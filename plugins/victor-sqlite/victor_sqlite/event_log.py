@@ -63,7 +63,7 @@ _STREAM_VERSION = "SELECT MAX(version) FROM victor_events WHERE stream_id = ?"
 _FIRST_LATER = "SELECT MIN(version) FROM victor_events WHERE stream_id = ? AND timestamp > ?"
 _NO_END = 2**63 - 1
 
-Row = tuple[Any, ...]
+_Row = tuple[Any, ...]
 
 
 def timestamp_text(moment: datetime) -> str:
@@ -83,7 +83,7 @@ def append_in(
     return _append_rows_in(connection, stream_id, _rows(records), expected_version)
 
 
-def _rows(records: Sequence[NewEventRecord]) -> list[Row]:
+def _rows(records: Sequence[NewEventRecord]) -> list[_Row]:
     """Each record's columns after position, stream id and version, in the table's order.
 
     The recorder builds them on the event loop, before the hop, so that the worker holds
@@ -98,9 +98,10 @@ def _rows(records: Sequence[NewEventRecord]) -> list[Row]:
 def _append_rows_in(
     connection: sqlite3.Connection,
     stream_id: str,
-    rows: list[Row],
+    rows: list[_Row],
     expected_version: ExpectedVersion,
 ) -> AppendResult:
+    """:func:`append_in` of rows made by :func:`_rows`: what runs while the lock is held."""
     current, last_position = connection.execute(_HEAD, (stream_id,)).fetchone()
     current = current or 0
     first = (last_position or 0) + 1
