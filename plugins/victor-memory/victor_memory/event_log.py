@@ -28,6 +28,41 @@ class MemoryEventLog:
         self.records: list[StoredEventRecord] = []
         self.streams: dict[str, list[StoredEventRecord]] = {}
 
+    def append_holding_lock(
+        self,
+        stream_id: str,
+        records: Sequence[NewEventRecord],
+        expected_version: ExpectedVersion,
+    ) -> AppendResult:
+        """Append *records* to *stream_id*; the caller holds :attr:`lock`.
+
+        A unit of work's commit calls this for each of its appends while it holds the locks
+        of everything it writes, so that its appends and entity writes land together.
+        """
+        stream = self.streams.get(stream_id, [])
+        check_expected_version(stream_id, expected_version, len(stream))
+        first_position = len(self.records) + 1
+        stored = [
+            StoredEventRecord(
+                position=first_position + offset,
+                stream_id=stream_id,
+                version=len(stream) + 1 + offset,
+                event_id=record.event_id,
+                type_name=record.type_name,
+                schema_version=record.schema_version,
+                data=record.data,
+                timestamp=record.timestamp,
+            )
+            for offset, record in enumerate(records)
+        ]
+        self.records.extend(stored)
+        self.streams.setdefault(stream_id, stream).extend(stored)
+        return AppendResult(
+            stream_id=stream_id,
+            version=stored[-1].version,
+            positions=tuple(r.position for r in stored),
+        )
+
 
 class InMemoryEventRecorder(EventRecorder):
     """An :class:`~victor_core.EventRecorder` over a :class:`MemoryEventLog`."""
@@ -41,31 +76,8 @@ class InMemoryEventRecorder(EventRecorder):
         records: Sequence[NewEventRecord],
         expected_version: ExpectedVersion,
     ) -> AppendResult:
-        log = self.log
-        with log.lock:
-            stream = log.streams.get(stream_id, [])
-            check_expected_version(stream_id, expected_version, len(stream))
-            first_position = len(log.records) + 1
-            stored = [
-                StoredEventRecord(
-                    position=first_position + offset,
-                    stream_id=stream_id,
-                    version=len(stream) + 1 + offset,
-                    event_id=record.event_id,
-                    type_name=record.type_name,
-                    schema_version=record.schema_version,
-                    data=record.data,
-                    timestamp=record.timestamp,
-                )
-                for offset, record in enumerate(records)
-            ]
-            log.records.extend(stored)
-            log.streams.setdefault(stream_id, stream).extend(stored)
-        return AppendResult(
-            stream_id=stream_id,
-            version=stored[-1].version,
-            positions=tuple(r.position for r in stored),
-        )
+        with self.log.lock:
+            return self.log.append_holding_lock(stream_id, records, expected_version)
 
     async def read_stream(
         self,

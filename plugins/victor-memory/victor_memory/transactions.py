@@ -19,8 +19,6 @@ from victor_core import (
     AppendResult,
     ConfigurationError,
     EventStore,
-    StoredEventRecord,
-    check_expected_version,
 )
 from victor_core.repository import DocumentRepository
 from victor_core.unit_of_work import (
@@ -155,28 +153,14 @@ def _put_back(table: MemoryEntityTable, entity_id: str, row: _Row) -> None:
 
 
 def _append(write: AppendEvents, undo: list[_Undo]) -> AppendResult:
-    """What :class:`InMemoryEventRecorder` does, under the lock the commit already holds."""
+    """Append as :class:`InMemoryEventRecorder` does, under the lock the commit holds."""
     log = _target(write)
     assert isinstance(log, MemoryEventLog)
     stream_id = write.stream_id
-    stream = log.streams.get(stream_id, [])
-    check_expected_version(stream_id, write.expected_version, len(stream))
-    first_position = len(log.records) + 1
-    stored = [
-        StoredEventRecord(
-            position=first_position + offset,
-            stream_id=stream_id,
-            version=len(stream) + 1 + offset,
-            event_id=record.event_id,
-            type_name=record.type_name,
-            schema_version=record.schema_version,
-            data=record.data,
-            timestamp=record.timestamp,
-        )
-        for offset, record in enumerate(write.records)
-    ]
-    records_before, stream_before = len(log.records), len(stream)
+    records_before = len(log.records)
     existed = stream_id in log.streams
+    stream_before = len(log.streams.get(stream_id, ()))
+    result = log.append_holding_lock(stream_id, write.records, write.expected_version)
 
     def take_back() -> None:
         del log.records[records_before:]
@@ -186,10 +170,4 @@ def _append(write: AppendEvents, undo: list[_Undo]) -> AppendResult:
             log.streams.pop(stream_id, None)
 
     undo.append(take_back)
-    log.records.extend(stored)
-    log.streams.setdefault(stream_id, stream).extend(stored)
-    return AppendResult(
-        stream_id=stream_id,
-        version=stored[-1].version,
-        positions=tuple(record.position for record in stored),
-    )
+    return result
