@@ -5,8 +5,9 @@ expression that :func:`index_statement` indexes, so SQLite uses a declared index
 comparisons whose SQL result is certain to equal the Python meaning (see
 :mod:`victor_core.repository.attributes`) are compiled; the others are left to Python by
 :func:`victor_core.repository.expressions.pushdown`. That is decided from the types the
-entity class declares: a ``str`` attribute compared with a string, a number with a number,
-an enum with one of its members, and so on.
+entity class declares (:mod:`victor_core.repository.declared_attributes`): a ``str``
+attribute compared with a string, a number with a number, an enum with one of its members,
+and so on; what is SQLite's own is here: which values bind exactly, and the SQL text.
 
 Attribute names reach SQL text only as checked identifiers (letters, digits, ``_``), because
 an index is only used for an identical expression; every value is a bound parameter.
@@ -15,58 +16,29 @@ Every condition is two-valued (never NULL), so ``NOT`` means exactly Python's ``
 
 from __future__ import annotations
 
-import enum
-import math
 import re
-import typing
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
-from uuid import UUID
 
-import attrs
 from cattrs.preconf.json import JsonConverter
 
 from victor_core import ConfigurationError
-from victor_core.eventsourcing.serializer import as_utc, dumps
+from victor_core.eventsourcing.serializer import dumps
 from victor_core.repository import OrderKey
-from victor_core.repository.attributes import Operator, declared_type
+from victor_core.repository.attributes import Operator
+from victor_core.repository.declared_attributes import (
+    DeclaredAttribute,
+    DeclaredAttributes,
+    Kind,
+    holds_declared_value,
+    is_exact_number,
+    stored_value,
+)
 from victor_core.repository.expressions import AllOf, AnyOf, Comparison, Expression, Negation
-from victor_core.repository.stored_forms import in_default_form
-from victor_core.serialization import converter as default_converter
 
 _SQL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_INT64 = (-(2**63), 2**63 - 1)
 #: Beyond this many values an ``in`` list is bound as one JSON array.
 _MANY_VALUES = 100
-#: Base fields the repository always stores in UTC, so their ISO text sorts as time does.
-_UTC_TIMESTAMPS = {("created_at",), ("updated_at",)}
-
-
-class Kind(enum.Enum):
-    """What SQL sees of an attribute, as far as comparing it goes."""
-
-    TEXT = "text"
-    NUMBER = "number"
-    ENUM = "enum"
-    UUID = "uuid"
-    TIMESTAMP = "timestamp"
-
-
-@attrs.frozen
-class Attribute:
-    """A declared attribute: its JSON path and how its values compare in SQL."""
-
-    path: tuple[str, ...]
-    #: The kind of the value, or of the items when ``is_collection``.
-    kind: Kind | None
-    is_collection: bool = False
-    enum_type: type[enum.Enum] | None = None
-
-    @property
-    def sql(self) -> str:
-        """``json_extract(document, '$.a.b')``: the indexable expression."""
-        return f"json_extract(document, '{json_path(self.path)}')"
 
 
 def json_path(path: tuple[str, ...]) -> str:
@@ -80,6 +52,11 @@ def json_path(path: tuple[str, ...]) -> str:
     return "$." + ".".join(path)
 
 
+def json_extract(attribute: DeclaredAttribute) -> str:
+    """``json_extract(document, '$.a.b')``: the indexable expression for *attribute*."""
+    return f"json_extract(document, '{json_path(attribute.path)}')"
+
+
 def quote_name(name: str) -> str:
     """An SQL identifier, quoted."""
     return '"' + name.replace('"', '""') + '"'
@@ -88,73 +65,24 @@ def quote_name(name: str) -> str:
 class SpecificationCompiler:
     """Compiles comparisons on one entity class to SQLite conditions.
 
-    *converter* is the one the repository stores entities with: a type it writes in a form
-    of its own (see :mod:`victor_core.repository.stored_forms`) is left to Python.
+    *converter* is the one the repository stores entities with. What may be compiled is
+    decided by :class:`~victor_core.repository.declared_attributes.DeclaredAttributes` with
+    SQLite's rules: ASCII identifiers only (they are written into the SQL), text without NUL,
+    numbers that fit SQLite's, booleans compared as the numbers SQLite reads them as.
     """
 
     def __init__(self, entity_type: type, converter: JsonConverter | None = None) -> None:
-        self.entity_type = entity_type
-        self.converter = converter if converter is not None else default_converter
-        self._attributes: dict[tuple[str, ...], Attribute | None] = {}
-
-    def attribute(self, path: tuple[str, ...]) -> Attribute | None:
-        """The declared attribute at *path*, or None when SQL cannot address it."""
-        if path not in self._attributes:
-            self._attributes[path] = self._describe(path)
-        return self._attributes[path]
-
-    def _describe(self, path: tuple[str, ...]) -> Attribute | None:
-        if not all(_SQL_NAME.match(segment) for segment in path):
-            return None
-        declared = declared_type(self.entity_type, path)
-        if declared is None:
-            return None
-        if path in _UTC_TIMESTAMPS and declared is datetime:
-            return Attribute(path, self._checked(Kind.TIMESTAMP, datetime))
-        origin = typing.get_origin(declared)
-        if origin in (list, set, frozenset) or (
-            origin is tuple and typing.get_args(declared)[1:] == (Ellipsis,)
-        ):
-            item = typing.get_args(declared)[0]
-            kind, enum_type = _scalar_kind(item)
-            kind = self._checked(kind, enum_type or item)
-            return Attribute(path, kind, is_collection=True, enum_type=enum_type)
-        kind, enum_type = _scalar_kind(declared)
-        kind = self._checked(kind, enum_type or declared)
-        return Attribute(path, kind, enum_type=enum_type)
-
-    def _checked(self, kind: Kind | None, declared: Any) -> Kind | None:
-        """*kind*, unless the converter writes *declared* values in a form of its own."""
-        if kind is None:
-            return None
-        scalar = _PLAIN_NAMES.get(declared, declared)
-        return kind if in_default_form(self.converter, scalar) else None
+        self.declared = DeclaredAttributes(
+            entity_type, converter, segment_pattern=_SQL_NAME, enum_values=_plain_scalar
+        )
 
     def compiles(self, comparison: Comparison) -> bool:
         """True when SQL gives exactly Python's answer for *comparison*."""
-        attribute = self.attribute(comparison.path)
-        if attribute is None:
-            return False
-        op, value = comparison.op, comparison.value
-        if op in (Operator.EQ, Operator.NE) and value is None:
-            return True  # JSON null is exactly Python's None, whatever the type
-        if attribute.is_collection:
-            return op is Operator.CONTAINS and _bindable(attribute, value)
-        if op is Operator.CONTAINS:
-            return attribute.kind is Kind.TEXT and _bindable(attribute, value)
-        if op is Operator.IN:
-            return all(v is None or _bindable(attribute, v) for v in value)
-        if op in (Operator.EQ, Operator.NE):
-            return _bindable(attribute, value)
-        return attribute.kind is not Kind.ENUM and _bindable(attribute, value)
+        return self.declared.compiles(comparison, _bindable, none_is_exact=_json_null_is_none)
 
     def orders_by(self, keys: Sequence[OrderKey]) -> bool:
         """True when SQLite sorts every key as ``sort_key`` does."""
-        for key in keys:
-            attribute = self.attribute(key.path)
-            if attribute is None or attribute.kind is None or attribute.is_collection:
-                return False
-        return True
+        return self.declared.orders_by(keys)
 
     def order_clause(self, keys: Sequence[OrderKey]) -> str:
         """``ORDER BY ...`` for *keys*, ties broken by id; by position without keys."""
@@ -162,9 +90,9 @@ class SpecificationCompiler:
             return "ORDER BY position"
         parts = []
         for key in keys:
-            attribute = self.attribute(key.path)
+            attribute = self.declared.attribute(key.path)
             assert attribute is not None  # orders_by() was asked first
-            parts.append(f"{attribute.sql} {'DESC' if key.descending else 'ASC'}")
+            parts.append(f"{json_extract(attribute)} {'DESC' if key.descending else 'ASC'}")
         return "ORDER BY " + ", ".join(parts) + ", id ASC"
 
     def where(self, expression: Expression, params: list[Any]) -> str:
@@ -181,21 +109,21 @@ class SpecificationCompiler:
         )
 
     def _comparison(self, comparison: Comparison, params: list[Any]) -> str:
-        attribute = self.attribute(comparison.path)
+        attribute = self.declared.attribute(comparison.path)
         assert attribute is not None  # compiles() was asked first
-        x, op, value = attribute.sql, comparison.op, comparison.value
+        x, op, value = json_extract(attribute), comparison.op, comparison.value
         if op is Operator.EQ:
             if value is None:
                 return f"({x} IS NULL)"
-            params.append(_bind(attribute, value))
+            params.append(stored_value(attribute, value))
             return f"({x} IS ?)"
         if op is Operator.NE:
             if value is None:
                 return f"({x} IS NOT NULL)"
-            params.append(_bind(attribute, value))
+            params.append(stored_value(attribute, value))
             return f"({x} IS NOT ?)"
         if op is Operator.IN:
-            present = [_bind(attribute, v) for v in value if v is not None]
+            present = [stored_value(attribute, v) for v in value if v is not None]
             terms = []
             if len(present) > _MANY_VALUES:
                 # One parameter however many values: SQLite builds often bind at most 999.
@@ -209,65 +137,33 @@ class SpecificationCompiler:
                 terms.append(f"({x} IS NULL)")
             return "(" + " OR ".join(terms) + ")" if terms else "(0)"
         if op is Operator.CONTAINS:
-            params.append(_bind(attribute, value))
+            params.append(stored_value(attribute, value))
             if attribute.is_collection:
                 path = json_path(attribute.path)
                 return f"EXISTS (SELECT 1 FROM json_each(document, '{path}') WHERE value = ?)"
             return f"({x} IS NOT NULL AND instr({x}, ?) > 0)"
-        params.append(_bind(attribute, value))
+        params.append(stored_value(attribute, value))
         return f"({x} IS NOT NULL AND {x} {op.value} ?)"
 
 
-_PLAIN_NAMES: dict[Any, type] = {"str": str, "int": int, "float": float, "bool": bool}
-
-
-def _scalar_kind(declared: Any) -> tuple[Kind | None, type[enum.Enum] | None]:
-    declared = _PLAIN_NAMES.get(declared, declared)
-    if declared is str:
-        return Kind.TEXT, None
-    if declared in (int, float, bool):
-        return Kind.NUMBER, None
-    if declared is UUID:
-        return Kind.UUID, None
-    if isinstance(declared, type) and issubclass(declared, enum.Enum):
-        values = [member.value for member in declared]
-        if all(_plain_scalar(v) for v in values):
-            return Kind.ENUM, declared
-    return None, None
+def _json_null_is_none(attribute: DeclaredAttribute) -> bool:
+    """JSON null (or nothing at the path) is exactly Python's None, whatever the type."""
+    return True
 
 
 def _plain_scalar(value: object) -> bool:
+    """A value SQLite's JSON functions hold exactly: the enum values it compiles for."""
     if isinstance(value, str):
         # SQLite's JSON functions and instr() end a string at its first NUL.
         return "\x00" not in value
-    if isinstance(value, bool):
-        return True
-    if isinstance(value, int):
-        return _INT64[0] <= value <= _INT64[1]
-    return isinstance(value, float) and math.isfinite(value)
+    return isinstance(value, bool) or is_exact_number(value)
 
 
-def _bindable(attribute: Attribute, value: object) -> bool:
+def _bindable(attribute: DeclaredAttribute, value: object) -> bool:
     kind = attribute.kind
     if kind is Kind.TEXT:
         return isinstance(value, str) and _plain_scalar(value)
-    if kind is Kind.NUMBER:
+    if kind in (Kind.NUMBER, Kind.BOOLEAN):
+        # JSON true is 1 to SQLite, as True == 1 in Python: booleans compare as numbers.
         return not isinstance(value, str) and _plain_scalar(value)
-    if kind is Kind.ENUM:
-        return attribute.enum_type is not None and type(value) is attribute.enum_type
-    if kind is Kind.UUID:
-        return isinstance(value, UUID)
-    if kind is Kind.TIMESTAMP:
-        return isinstance(value, datetime)
-    return False
-
-
-def _bind(attribute: Attribute, value: Any) -> Any:
-    """The parameter to compare with what the converter stored for *value*."""
-    if attribute.kind is Kind.ENUM:
-        return value.value
-    if attribute.kind is Kind.UUID:
-        return str(value)
-    if attribute.kind is Kind.TIMESTAMP:
-        return as_utc(value).isoformat()
-    return value
+    return holds_declared_value(attribute, value)
