@@ -10,16 +10,12 @@ tally of each writer adds up exactly the units that are present.
 from __future__ import annotations
 
 import asyncio
-import os
-import random
-import signal
-import subprocess
 import sys
-import time
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from sigkill_rounds import kill_writers_in_rounds
 from sqlite_uow_writer import Item, ItemCounted, Tally, UnitStarted, unit_size
 
 from victor_core import EventSerializer, EventTypeRegistry
@@ -30,16 +26,6 @@ ROUNDS = 4
 WRITERS_PER_ROUND = 2
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
-
-
-def spawn(path: Path, writer: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, str(WRITER), str(path), writer],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-    )
 
 
 async def units_found(path: Path) -> dict[str, set[int]]:
@@ -91,32 +77,13 @@ async def units_found(path: Path) -> dict[str, set[int]]:
 
 
 def test_sigkill_during_units_of_work_never_leaves_part_of_one(tmp_path: Path) -> None:
-    seed = random.randrange(2**32)
-    chooser = random.Random(seed)
-    path = tmp_path / "crash.db"
-    kept: dict[str, set[int]] = {}
-
-    for round_number in range(ROUNDS):
-        writers = [f"r{round_number}w{n}" for n in range(WRITERS_PER_ROUND)]
-        children = [spawn(path, writer) for writer in writers]
-        time.sleep(chooser.uniform(0.4, 1.2))
-        for child in children:
-            child.send_signal(signal.SIGKILL)
-        reported = {}
-        for writer, child in zip(writers, children, strict=True):
-            output, errors = child.communicate()
-            assert child.returncode == -signal.SIGKILL, f"the child failed by itself: {errors}"
-            reported[writer] = {int(line) for line in output.split()}
-
-        found = asyncio.run(units_found(path))
-
-        context = f"(random seed {seed}, round {round_number})"
-        for writer in writers:
-            present = found.get(writer, set())
-            assert reported[writer] <= present, f"a committed unit was lost {context}"
-            assert present == set(range(len(present))), f"units were skipped {context}"
-        for writer, units in kept.items():
-            assert found.get(writer, set()) == units, f"an earlier round changed {context}"
-        kept.update({writer: found.get(writer, set()) for writer in writers})
+    kept = kill_writers_in_rounds(
+        script=WRITER,
+        path=tmp_path / "crash.db",
+        rounds=ROUNDS,
+        writers_per_round=WRITERS_PER_ROUND,
+        wait=(0.4, 1.2),
+        read_back=lambda path: asyncio.run(units_found(path)),
+    )
 
     assert sum(len(units) for units in kept.values()) > 0, "no child ever committed"
