@@ -1,8 +1,11 @@
-"""The pytest plugin: selects a backend, collects the suite, skips what it does not declare.
+"""The pytest plugin: selects a backend, collects the suite, skips what the storage lacks.
 
 ``pytest --victor-backend=NAME_OR_URL`` runs the suite against an installed backend (the
 ``victor contract-test`` command is a shortcut for it). Without the option the plugin adds
 nothing to a test run, so installing it next to an application's own tests is harmless.
+
+A test marked ``@requires(...)`` is skipped when its storage lacks a capability: the
+capabilities its ``ContractInstance`` names, or else those the backend declares.
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "victor_requires(*capabilities): skip unless the backend declares the capabilities",
+        "victor_requires(*capabilities): skip unless the test's storage provides the capabilities",
     )
     selected = config.getoption("victor_backend")
     if not selected:
@@ -89,17 +92,42 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Mod
     return None
 
 
+def _required_capabilities(item: pytest.Item) -> list[Capability]:
+    return [
+        Capability(capability)
+        for marker in item.iter_markers("victor_requires")
+        for capability in marker.args
+    ]
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     backend = item.config.stash.get(_backend_key, None)
-    if backend is None:
-        return
-    for marker in item.iter_markers("victor_requires"):
-        for capability in marker.args:
-            if not backend.info.supports(Capability(capability)):
-                pytest.skip(
-                    f"backend {backend.name!r} does not declare capability "
-                    f"{Capability(capability).value!r}"
-                )
+    if backend is None or "contract_instance" in getattr(item, "fixturenames", ()):
+        return  # a test with storage is decided by its instance (see contract_instance)
+    for capability in _required_capabilities(item):
+        if not backend.info.supports(capability):
+            pytest.skip(_not_declared(backend, capability))
+
+
+def _not_declared(backend: Backend, capability: Capability) -> str:
+    return f"backend {backend.name!r} does not declare capability {capability.value!r}"
+
+
+def _missing_capability(
+    backend: Backend, instance: ContractInstance, required: list[Capability]
+) -> str | None:
+    """Why the test cannot run on *instance*, or None when it provides all of *required*.
+
+    An instance that names its capabilities (a stand-in, a standalone server, a replica
+    set) is judged by them, so it may provide more than the backend declares, or less.
+    """
+    for capability in required:
+        if instance.capabilities is None:
+            if not backend.info.supports(capability):
+                return _not_declared(backend, capability)
+        elif capability not in instance.capabilities:
+            return f"this {backend.name} instance does not provide capability {capability.value!r}"
+    return None
 
 
 @pytest.fixture
@@ -113,10 +141,18 @@ def victor_backend(request: pytest.FixtureRequest) -> Backend:
 
 @pytest_asyncio.fixture
 async def contract_instance(
-    victor_backend: Backend, tmp_path: Path
+    victor_backend: Backend, tmp_path: Path, request: pytest.FixtureRequest
 ) -> AsyncIterator[ContractInstance]:
-    """A fresh, isolated storage for this test, cleaned up afterwards."""
+    """A fresh, isolated storage for this test, cleaned up afterwards.
+
+    The test is skipped here, after the instance exists, when it needs a capability the
+    instance does not provide: only the instance knows what its deployment guarantees.
+    """
     instance = victor_backend.contract_instance(tmp_path)
+    missing = _missing_capability(victor_backend, instance, _required_capabilities(request.node))
+    if missing is not None:
+        await instance.cleanup()
+        pytest.skip(missing)
     try:
         yield instance
     finally:

@@ -7,6 +7,8 @@ from typing import Any
 
 import attrs
 
+from victor_core.plugins.backend_info import Capability, _capabilities
+
 
 async def _nothing_to_clean() -> None:
     return None
@@ -18,8 +20,17 @@ class ContractInstance:
 
     The suite opens stores and repositories on ``url`` with ``options`` as many times as a
     test needs (opening twice must reach the same data), and awaits ``cleanup`` afterwards.
+
+    ``capabilities`` is what this particular storage instance provides, when it differs from
+    the backend's declaration (an in-process stand-in, a standalone server, a replica set);
+    ``None`` means exactly what the backend declares. The suite skips a test needing a
+    capability the instance lacks, and runs one needing a capability it provides even when
+    the backend does not declare it for every deployment.
     """
 
     url: str
     options: Mapping[str, Any] = attrs.field(factory=dict)
     cleanup: Callable[[], Awaitable[None]] = _nothing_to_clean
+    capabilities: frozenset[Capability] | None = attrs.field(
+        default=None, converter=attrs.converters.optional(_capabilities)
+    )

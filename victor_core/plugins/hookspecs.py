@@ -108,4 +108,9 @@ def victor_contract_instance(workdir: Path) -> ContractInstance:
 
     *workdir* is an empty directory the backend may use for files. Opening the returned
     URL several times must reach the same data; no other test may see that data.
+
+    When what this storage provides differs from the backend's declaration (an in-process
+    stand-in, a standalone server, a replica set), set ``capabilities`` on the instance: the
+    suite then decides what to skip from it rather than from ``victor_backend_info``.
+    ``None`` (the default) means exactly what the backend declares.
     """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from victor_core import BackendError, Capability, default_registry
-from victor_mongodb import capabilities
+from victor_mongodb import capabilities, plugin
 from victor_mongodb.client import Flavour, flavour_of
 from victor_mongodb.contract import contract_instance
 
@@ -23,18 +23,38 @@ def test_the_backend_is_found_by_name_and_by_both_url_schemes() -> None:
 
     assert backend.info.url_schemes == ("mongodb", "mongodb+srv")
     assert backend.entry.distribution == "victor-mongodb"
-    assert backend.info.capabilities == capabilities.EVERYWHERE
+    assert backend.info.capabilities == capabilities.DECLARED
+
+
+@pytest.mark.parametrize("server", ["", "mongodb://db.example.net:27017"])
+def test_the_declaration_is_what_every_deployment_has_whatever_the_environment(
+    monkeypatch: pytest.MonkeyPatch, server: str
+) -> None:
+    monkeypatch.setenv(capabilities.SERVER_VARIABLE, server)
+
+    def no_probe(url: str) -> bool:
+        raise AssertionError("declaring capabilities must not ask a server")
+
+    monkeypatch.setattr(capabilities, "server_has_transactions", no_probe)
+    declared = plugin.victor_backend_info().capabilities
+
+    assert declared == capabilities.DECLARED
+    assert Capability.GLOBAL_ORDER in declared
+    assert Capability.SPECIFICATION_PUSHDOWN in declared
+    assert {Capability.DURABILITY, Capability.MULTI_PROCESS} <= declared
+    assert Capability.TRANSACTIONS not in declared
 
 
 @pytest.mark.usefixtures("no_server")
-def test_without_a_server_only_what_every_deployment_has_is_declared() -> None:
-    declared = capabilities.declared_capabilities()
+def test_the_in_process_stand_in_provides_only_what_it_really_has() -> None:
+    provided = contract_instance().capabilities
 
-    assert Capability.GLOBAL_ORDER in declared
-    assert Capability.SPECIFICATION_PUSHDOWN in declared
-    assert Capability.TRANSACTIONS not in declared
-    assert Capability.DURABILITY not in declared
-    assert Capability.MULTI_PROCESS not in declared
+    assert provided is not None
+    assert Capability.GLOBAL_ORDER in provided
+    assert Capability.SPECIFICATION_PUSHDOWN in provided
+    assert Capability.TRANSACTIONS not in provided
+    assert Capability.DURABILITY not in provided
+    assert Capability.MULTI_PROCESS not in provided
 
 
 @pytest.mark.parametrize("replica_set", [True, False])
@@ -44,10 +64,11 @@ def test_with_a_server_its_kind_decides_about_transactions(
     monkeypatch.setenv(capabilities.SERVER_VARIABLE, "mongodb://db.example.net:27017")
     monkeypatch.setattr(capabilities, "server_has_transactions", lambda url: replica_set)
 
-    declared = capabilities.declared_capabilities()
+    provided = contract_instance().capabilities
 
-    assert {Capability.DURABILITY, Capability.MULTI_PROCESS} <= declared
-    assert (Capability.TRANSACTIONS in declared) is replica_set
+    assert provided is not None
+    assert {Capability.DURABILITY, Capability.MULTI_PROCESS} <= provided
+    assert (Capability.TRANSACTIONS in provided) is replica_set
 
 
 def test_a_server_that_does_not_answer_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -83,6 +104,7 @@ def test_with_a_server_each_test_gets_a_new_database_on_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv(capabilities.SERVER_VARIABLE, "mongodb://db.example.net:27017")
+    monkeypatch.setattr(capabilities, "server_has_transactions", lambda url: False)
 
     instance = contract_instance()
 

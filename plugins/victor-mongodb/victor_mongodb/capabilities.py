@@ -1,19 +1,19 @@
-"""What the ``mongodb`` backend declares, which depends on the server it is proven against.
+"""What the ``mongodb`` backend declares, and what a particular MongoDB instance provides.
 
-MongoDB's guarantees depend on the deployment: a replica set or a sharded cluster has
-multi-document transactions, a standalone server has not, and the in-process stand-in the
-contract suite uses without a server keeps nothing beyond the process. Capabilities are
-declared, never guessed, so the declaration follows ``VICTOR_MONGODB_URL``:
+Capabilities are declared, never guessed, and ``victor_backend_info`` runs whenever an
+application loads the backend, so the declaration is fixed: what every real deployment
+guarantees. That leaves out transactions, which need a replica set or a sharded cluster;
+on a standalone server the transaction manager says so when one is asked for.
 
-- unset: what every deployment, and the in-process stand-in, guarantee;
-- set: that server is asked once what it is; durability and sharing by several processes
-  are added, and transactions when it is a replica set member or a mongos.
+The contract suite, though, runs on particular instances that differ from that declaration
+(see :mod:`victor_mongodb.contract`): the in-process stand-in keeps nothing beyond the
+process, and a replica set has transactions. Each contract instance therefore names its own
+capabilities, and only there is a server asked what it is.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 
 import pymongo
 from pymongo.errors import PyMongoError
@@ -25,7 +25,8 @@ SERVER_VARIABLE = "VICTOR_MONGODB_URL"
 #: Which client API the stand-in speaks when there is no server: "pymongo" or "motor".
 CLIENT_VARIABLE = "VICTOR_MONGODB_CLIENT"
 
-EVERYWHERE = frozenset(
+#: What the in-process stand-in really has: no durability, no sharing, no transactions.
+IN_PROCESS = frozenset(
     {
         Capability.EVENT_STORE,
         Capability.GLOBAL_ORDER,
@@ -35,24 +36,22 @@ EVERYWHERE = frozenset(
         Capability.SPECIFICATION_PUSHDOWN,
     }
 )
-ON_A_SERVER = EVERYWHERE | {Capability.DURABILITY, Capability.MULTI_PROCESS}
+#: What the backend declares: what every real deployment, standalone or not, guarantees.
+DECLARED = IN_PROCESS | {Capability.DURABILITY, Capability.MULTI_PROCESS}
 #: How long to wait for the server named by VICTOR_MONGODB_URL to answer.
 PROBE_TIMEOUT_MS = 10_000
 
 
-def declared_capabilities() -> frozenset[Capability]:
-    """The capabilities to declare in this environment (see the module docstring)."""
-    url = os.environ.get(SERVER_VARIABLE, "").strip()
-    if not url:
-        return EVERYWHERE
+def server_capabilities(url: str) -> frozenset[Capability]:
+    """What the server at *url* provides: the declaration, with transactions if it has them."""
     if server_has_transactions(url):
-        return ON_A_SERVER | {Capability.TRANSACTIONS}
-    return ON_A_SERVER
+        return DECLARED | {Capability.TRANSACTIONS}
+    return DECLARED
 
 
 @functools.cache
 def server_has_transactions(url: str) -> bool:
-    """True when the server at *url* is a replica set member or a mongos."""
+    """True when the server at *url* is a replica set member or a mongos (asked once)."""
     client: pymongo.MongoClient[dict[str, object]] = pymongo.MongoClient(
         url, serverSelectionTimeoutMS=PROBE_TIMEOUT_MS
     )

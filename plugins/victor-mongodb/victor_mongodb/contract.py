@@ -4,6 +4,10 @@ With ``VICTOR_MONGODB_URL`` set, each contract test gets a new, uniquely named d
 that server, dropped afterwards. Without it, each test gets an in-process stand-in
 (:func:`victor_mongodb.testing.fake_client`) whose client API ``VICTOR_MONGODB_CLIENT``
 chooses: ``pymongo`` (the default) or ``motor``, so both client paths are proven.
+
+Each instance names what it provides, since that differs from the backend's declaration:
+the stand-in has neither durability nor sharing by processes, and a server is asked once
+whether it has transactions (a replica set member or a mongos has).
 """
 
 from __future__ import annotations
@@ -14,7 +18,12 @@ import uuid
 import pymongo
 
 from victor_core import ContractInstance
-from victor_mongodb.capabilities import CLIENT_VARIABLE, SERVER_VARIABLE
+from victor_mongodb.capabilities import (
+    CLIENT_VARIABLE,
+    IN_PROCESS,
+    SERVER_VARIABLE,
+    server_capabilities,
+)
 from victor_mongodb.client import Flavour, resolved
 from victor_mongodb.testing import fake_client
 
@@ -36,7 +45,12 @@ def _on_server(url: str, name: str) -> ContractInstance:
         finally:
             await client.close()
 
-    return ContractInstance(url=url, options={"database": name}, cleanup=drop)
+    return ContractInstance(
+        url=url,
+        options={"database": name},
+        cleanup=drop,
+        capabilities=server_capabilities(url),
+    )
 
 
 def _in_process(flavour: str, name: str) -> ContractInstance:
@@ -46,5 +60,8 @@ def _in_process(flavour: str, name: str) -> ContractInstance:
         await resolved(client.drop_database(name))
 
     return ContractInstance(
-        url="mongodb://", options={"client": client, "database": name}, cleanup=drop
+        url="mongodb://",
+        options={"client": client, "database": name},
+        cleanup=drop,
+        capabilities=IN_PROCESS,
     )

@@ -15,7 +15,7 @@ from victor_core import (
     EventSerializer,
     hookimpl,
 )
-from victor_mongodb.capabilities import declared_capabilities
+from victor_mongodb.capabilities import DECLARED
 from victor_mongodb.contract import contract_instance
 from victor_mongodb.database import MongoDatabase
 from victor_mongodb.repository import MongoRepository
@@ -33,7 +33,7 @@ def victor_backend_info() -> BackendInfo:
         name="mongodb",
         version=version("victor-mongodb"),
         url_schemes=SCHEMES,
-        capabilities=declared_capabilities(),
+        capabilities=DECLARED,
         description="MongoDB on PyMongo's async API (or a Motor client passed in); one "
         "document per append, transactions on replica sets.",
     )
