@@ -114,15 +114,7 @@ class AggregateRepository(Generic[A]):
                     f"{self.aggregate_type.__qualname__} {aggregate_id!r} had no events at "
                     f"{as_of.isoformat()}; it did not exist yet (or does not exist at all)"
                 )
-        aggregate = await self._from_snapshot(aggregate_id, target)
-        start = 1 if aggregate is None else aggregate.version + 1
-        if aggregate is None:
-            aggregate = self.aggregate_type()
-        if target is None or start <= target:
-            recorded = await self.store.read_stream(
-                aggregate_id, from_version=start, to_version=target
-            )
-            aggregate.load_from_history(r.event for r in recorded)
+        aggregate = await self._replayed(aggregate_id, target)
         if aggregate.version == 0:
             raise AggregateNotFound(
                 f"{self.aggregate_type.__qualname__} {aggregate_id!r} has no events; create it "
@@ -207,11 +199,26 @@ class AggregateRepository(Generic[A]):
                 exc_info=True,
             )
 
-    async def _from_snapshot(self, aggregate_id: str, target: int | None) -> A | None:
-        if self._snapshots is None or self._codec is None:
-            return None
-        record = await self._snapshots.latest_snapshot(aggregate_id, target)
-        return None if record is None else self._codec.restore(record)
+    async def _replayed(self, aggregate_id: str, target: int | None) -> A:
+        """The aggregate after its events up to *target*, from its snapshot when one fits."""
+        if self._codec is None:
+            aggregate = self.aggregate_type()
+            recorded = await self.store.read_stream(aggregate_id, to_version=target)
+            aggregate.load_from_history(r.event for r in recorded)
+            return aggregate
+        # One read for the snapshot and the events after it; the events before it are only
+        # read when the snapshot turns out not to fit the class.
+        snapshot, recorded = await self.store.read_from_snapshot(aggregate_id, to_version=target)
+        restored = None if snapshot is None else self._codec.restore(snapshot)
+        if restored is not None:
+            restored.load_from_history(r.event for r in recorded)
+            return restored
+        aggregate = self.aggregate_type()
+        if snapshot is not None:
+            earlier = await self.store.read_stream(aggregate_id, to_version=snapshot.version)
+            aggregate.load_from_history(r.event for r in earlier)
+        aggregate.load_from_history(r.event for r in recorded)
+        return aggregate
 
     def _check_type(self, aggregate: object) -> None:
         if not isinstance(aggregate, self.aggregate_type):

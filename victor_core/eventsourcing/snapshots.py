@@ -9,9 +9,13 @@ whether a stored one still fits the aggregate class (see
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from datetime import datetime
 
 import attrs
+
+from victor_core.eventsourcing.recorder import EventRecorder
+from victor_core.eventsourcing.records import StoredEventRecord
 
 
 @attrs.frozen
@@ -52,6 +56,21 @@ class SnapshotRecorder(abc.ABC):
         ``max_version=None`` means the newest snapshot; ``None`` is returned when there is
         no such snapshot.
         """
+
+    async def latest_snapshot_and_events(
+        self, events: EventRecorder, stream_id: str, max_version: int | None
+    ) -> tuple[SnapshotRecord | None, Sequence[StoredEventRecord]]:
+        """:meth:`latest_snapshot`, and the records *events* holds after it up to *max_version*.
+
+        This is what loading an aggregate reads. The default makes the two calls one after
+        the other; a backend whose snapshots and events share a connection overrides it to
+        answer both in one round trip. Without a snapshot the records start at version 1.
+        """
+        snapshot = await self.latest_snapshot(stream_id, max_version)
+        start = 1 if snapshot is None else snapshot.version + 1
+        if max_version is not None and start > max_version:
+            return snapshot, ()
+        return snapshot, await events.read_stream(stream_id, start, max_version, None)
 
     async def close(self) -> None:  # noqa: B027 - optional for recorders holding nothing
         """Release connections; the recorder is not used afterwards."""

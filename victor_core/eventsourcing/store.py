@@ -20,7 +20,7 @@ from victor_core.eventsourcing.records import (
     expected_version_from,
 )
 from victor_core.eventsourcing.serializer import EventSerializer, as_utc
-from victor_core.eventsourcing.snapshots import SnapshotRecorder
+from victor_core.eventsourcing.snapshots import SnapshotRecord, SnapshotRecorder
 
 #: How many records ``read_all`` asks the backend for at a time.
 DEFAULT_PAGE_SIZE = 500
@@ -114,6 +114,29 @@ class EventStore:
             limit = min(limit, _LARGEST)
         records = await self.recorder.read_stream(stream_id, start, to_version, limit)
         return [self._recorded(record) for record in records]
+
+    async def read_from_snapshot(
+        self, stream_id: str, *, to_version: int | None = None
+    ) -> tuple[SnapshotRecord | None, list[RecordedEvent]]:
+        """The newest snapshot of *stream_id* up to *to_version*, and the events after it.
+
+        The events run from the snapshot's version + 1 (from 1 without a snapshot) to
+        *to_version* inclusive (the end without it). Backends that can answer both in one
+        round trip do; a store without snapshots returns no snapshot and the events.
+        """
+        self._check_open()
+        _check_stream_id(stream_id)
+        if to_version is not None:
+            _check_positive("to_version", to_version, allow_zero=True)
+            to_version = min(to_version, _LARGEST)
+        if self.snapshots is None:
+            return None, await self.read_stream(stream_id, to_version=to_version)
+        if to_version == 0:
+            return None, []
+        snapshot, records = await self.snapshots.latest_snapshot_and_events(
+            self.recorder, stream_id, to_version
+        )
+        return snapshot, [self._recorded(record) for record in records]
 
     async def read_all(
         self,

@@ -86,6 +86,33 @@ async def test_a_snapshot_of_the_same_version_replaces_the_old_one(event_store: 
     assert await recorder.latest_snapshot("acct-1", None) == record("acct-1", 3, '{"new":2}')
 
 
+async def test_a_stream_is_read_from_its_newest_snapshot_up_to_a_version(
+    open_event_store: OpenEventStore,
+) -> None:
+    writer = await open_event_store()
+    await writer.append("acct-1", [Deposited(amount=n) for n in range(1, 7)])
+    for version in (2, 4):
+        await snapshots_of(writer).save_snapshot(record("acct-1", version, f'{{"v":{version}}}'))
+    store = await open_event_store()
+
+    async def read(to_version: int | None) -> tuple[int | None, list[int]]:
+        snapshot, recorded = await store.read_from_snapshot("acct-1", to_version=to_version)
+        return (None if snapshot is None else snapshot.version), [r.version for r in recorded]
+
+    assert await read(None) == (4, [5, 6])
+    assert await read(5) == (4, [5])
+    assert await read(4) == (4, [])
+    assert await read(3) == (2, [3])
+    assert await read(1) == (None, [1])
+    assert await read(0) == (None, [])
+    snapshot, recorded = await store.read_from_snapshot("acct-1")
+    assert snapshot == record("acct-1", 4, '{"v":4}')
+    events = [r.event for r in recorded]
+    assert [e.amount for e in events if isinstance(e, Deposited)] == [5, 6]
+    assert len(events) == 2
+    assert await store.read_from_snapshot("nobody") == (None, [])
+
+
 # The repository: when snapshots are taken and how loads use them.
 
 

@@ -131,6 +131,49 @@ async def test_snapshot_and_checkpoint_operations_are_one_hop_each(
     await repository.save(clock)
 
     assert await hops(repository.take_snapshot(clock)) == 1
-    assert await hops(repository.load("clock-1")) == 2  # the snapshot, then later events
+    assert await hops(repository.load("clock-1")) == 1  # the snapshot and later events
     assert await hops(store.checkpoints.save("p", 3)) == 1
     assert await hops(store.checkpoints.load("p")) == 1
+
+
+async def test_a_load_with_snapshots_is_one_hop_whether_or_not_a_snapshot_is_stored(
+    store: SQLiteEventStore, hops: Hops
+) -> None:
+    repository = AggregateRepository(store, Clock, snapshot_every=5)
+    clock = Clock()
+    for n in range(3):
+        clock.apply(Ticked(n=n, aggregate_id="clock-1"))
+    await repository.save(clock)
+
+    assert await hops(repository.load("clock-1")) == 1  # no snapshot yet
+    for n in range(4):
+        clock.apply(Ticked(n=n, aggregate_id="clock-1"))
+    await repository.save(clock)  # passes version 5: snapshot taken
+    loaded = await repository.load("clock-1")
+
+    assert (loaded.ticks, loaded.version) == (7, 7)
+    assert await hops(repository.load("clock-1")) == 1
+    assert await hops(repository.load("clock-1", at_version=6)) == 1
+    assert (await repository.load("clock-1", at_version=6)).ticks == 6
+
+
+async def test_a_snapshot_that_no_longer_fits_costs_one_more_hop_for_the_earlier_events(
+    store: SQLiteEventStore, hops: Hops
+) -> None:
+    clock = Clock()
+    for n in range(4):
+        clock.apply(Ticked(n=n, aggregate_id="clock-1"))
+    await AggregateRepository(store, Clock, snapshot_every=3).save(clock)
+
+    class ClockWithAlarm(Clock):
+        __aggregate_type__ = "Clock"
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.alarm = ""
+
+    repository = AggregateRepository(store, ClockWithAlarm, snapshots=True)
+
+    assert await hops(repository.load("clock-1")) == 2
+    loaded = await repository.load("clock-1")
+    assert (loaded.ticks, loaded.version, loaded.alarm) == (4, 4, "")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from datetime import datetime
 
-from victor_core import SnapshotRecord, SnapshotRecorder
+from victor_core import EventRecorder, SnapshotRecord, SnapshotRecorder, StoredEventRecord
 from victor_sqlite.database import SQLiteDatabase
-from victor_sqlite.event_log import timestamp_text
+from victor_sqlite.event_log import EVENTS, SQLiteEventRecorder, _read_stream_in, timestamp_text
 from victor_sqlite.schema import SchemaPart
 
 SNAPSHOTS = SchemaPart(
@@ -68,6 +69,16 @@ def _latest_in(
     )
 
 
+def _latest_and_events_in(
+    connection: sqlite3.Connection, stream_id: str, max_version: int
+) -> tuple[SnapshotRecord | None, list[StoredEventRecord]]:
+    snapshot = _latest_in(connection, stream_id, max_version)
+    start = 1 if snapshot is None else snapshot.version + 1
+    if start > max_version:
+        return snapshot, []
+    return snapshot, _read_stream_in(connection, stream_id, start, max_version, -1)
+
+
 class SQLiteSnapshotRecorder(SnapshotRecorder):
     """A :class:`~victor_core.SnapshotRecorder` on a shared :class:`SQLiteDatabase`."""
 
@@ -84,3 +95,14 @@ class SQLiteSnapshotRecorder(SnapshotRecorder):
         await self.database.ensure(SNAPSHOTS)
         limit = _NO_END if max_version is None else max_version
         return await self.database.run(_latest_in, stream_id, limit)
+
+    async def latest_snapshot_and_events(
+        self, events: EventRecorder, stream_id: str, max_version: int | None
+    ) -> tuple[SnapshotRecord | None, Sequence[StoredEventRecord]]:
+        """Both in one hop when *events* is on the same database (as in a store it made)."""
+        if not (isinstance(events, SQLiteEventRecorder) and events.database is self.database):
+            return await super().latest_snapshot_and_events(events, stream_id, max_version)
+        await self.database.ensure(SNAPSHOTS)
+        await self.database.ensure(EVENTS)
+        limit = _NO_END if max_version is None else max_version
+        return await self.database.run(_latest_and_events_in, stream_id, limit)
