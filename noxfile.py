@@ -32,6 +32,7 @@ TEST_TOOLS = ["pytest>=8", "pytest-asyncio>=0.24", "hypothesis>=6.100"]
 # Linters are pinned: a new release may judge the same code differently.
 RUFF = "ruff==0.17.6"
 MYPY = "mypy==2.4.1"
+IMPORT_LINTER = "import-linter==2.17"
 
 
 #: Extras of first-party plugins that the tests need (the in-process MongoDB stand-ins).
@@ -89,10 +90,15 @@ def contract_mongodb_real(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff: lint rules and formatting."""
-    session.install(RUFF)
+    """ruff (lint rules and formatting) and import-linter (the layering in pyproject.toml)."""
+    session.install(RUFF, IMPORT_LINTER)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    # import-linter reads the import graph of the installed packages; their code, not their
+    # dependencies, is all it needs.
+    packages = [ROOT, *(ROOT / "plugins").glob("victor-*"), ROOT / "contract_tests"]
+    session.install("--no-deps", *(f"-e{p}" for p in sorted(packages)))
+    session.run("lint-imports")
 
 
 @nox.session

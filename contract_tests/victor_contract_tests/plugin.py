@@ -17,16 +17,12 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from victor_core import (
+from victor_core import Backend, Entity, EventStore, Repository, default_registry
+from victor_core.backend import (
     CONTRACT_VERSION,
-    Backend,
     Capability,
     ContractInstance,
-    Entity,
-    EventStore,
-    Repository,
     VictorError,
-    default_registry,
     parse_url,
 )
 

@@ -9,14 +9,8 @@ import pytest
 from victor_contract_tests.plugin import OpenEventStore, requires
 from victor_contract_tests.suite.sample_aggregates import Account
 from victor_contract_tests.suite.sample_events import Deposited
-from victor_core import (
-    AggregateNotFound,
-    AggregateRepository,
-    Capability,
-    ConcurrencyError,
-    ConfigurationError,
-    EventStore,
-)
+from victor_core import AggregateNotFound, AggregateRepository, EventStore
+from victor_core.backend import Capability, ConcurrencyError, ConfigurationError
 
 pytestmark = [pytest.mark.asyncio, requires(Capability.EVENT_STORE)]
 

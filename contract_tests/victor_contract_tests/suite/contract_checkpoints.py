@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from victor_contract_tests.plugin import OpenEventStore, requires
-from victor_core import Capability, CheckpointStore, ConfigurationError, EventStore
+from victor_core import EventStore
+from victor_core.backend import Capability, CheckpointStore, ConfigurationError
 
 pytestmark = [pytest.mark.asyncio, requires(Capability.EVENT_STORE, Capability.CHECKPOINTS)]
 

@@ -8,12 +8,11 @@ import pytest
 
 from victor_contract_tests.plugin import OpenEventStore, requires
 from victor_contract_tests.suite.sample_events import Deposited, Withdrawn
-from victor_core import (
+from victor_core import EventStore, RecordedEvent
+from victor_core.backend import (
     Capability,
     ConcurrencyError,
     ConfigurationError,
-    EventStore,
-    RecordedEvent,
     StoreClosed,
     StreamState,
 )
@@ -180,7 +179,7 @@ async def test_appending_nothing_or_to_no_stream_is_refused(event_store: EventSt
 
 
 async def test_appending_a_non_event_is_refused_and_writes_nothing(event_store: EventStore) -> None:
-    from victor_core import SerializationError
+    from victor_core.backend import SerializationError
 
     with pytest.raises(SerializationError, match="derive from"):
         await event_store.append("acct", [Deposited(amount=1), {"amount": 2}])  # type: ignore[list-item]

@@ -13,7 +13,8 @@ import pytest
 
 from victor_contract_tests.plugin import OpenEventStore, requires
 from victor_contract_tests.suite.sample_events import Deposited
-from victor_core import Capability, EventStore, Projection, ProjectionRunner
+from victor_core import EventStore, Projection, ProjectionRunner
+from victor_core.backend import Capability
 
 pytestmark = [pytest.mark.asyncio, requires(Capability.EVENT_STORE, Capability.GLOBAL_ORDER)]
 

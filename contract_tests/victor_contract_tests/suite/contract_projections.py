@@ -7,13 +7,13 @@ import pytest
 from victor_contract_tests.plugin import OpenEventStore, requires
 from victor_contract_tests.suite.sample_events import Deposited, Withdrawn
 from victor_core import (
-    Capability,
     EventStore,
     Projection,
     ProjectionFailed,
     ProjectionProgress,
     ProjectionRunner,
 )
+from victor_core.backend import Capability
 
 pytestmark = [
     pytest.mark.asyncio,

@@ -11,15 +11,13 @@ import pytest_asyncio
 
 from victor_contract_tests.plugin import OpenRepository, requires
 from victor_contract_tests.suite.sample_entities import Address, Ledger, Member, Tier, members
-from victor_core import (
-    AttributeSpecification,
+from victor_core import AttributeSpecification, Entity, Repository
+from victor_core.backend import (
     Capability,
     ConcurrencyError,
     ConfigurationError,
-    Entity,
     EntityAlreadyExists,
     EntityNotFound,
-    Repository,
     SerializationError,
     StaleEntity,
     StoreClosed,

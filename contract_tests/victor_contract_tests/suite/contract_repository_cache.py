@@ -11,17 +11,15 @@ import pytest_asyncio
 
 from victor_contract_tests.plugin import OpenRepository, requires
 from victor_contract_tests.suite.sample_entities import Ledger, Member, members
-from victor_core import (
-    AttributeSpecification,
+from victor_core import AttributeSpecification, CachedRepository, Repository
+from victor_core.backend import (
     BaseSpecification,
-    CachedRepository,
     Capability,
     ConfigurationError,
     EntityNotFound,
-    Repository,
+    OrderBy,
     StaleEntity,
 )
-from victor_core.repository import OrderBy
 
 pytestmark = [pytest.mark.asyncio, requires(Capability.REPOSITORY)]
 

@@ -13,15 +13,8 @@ from typing import Any
 import pytest
 
 from victor_contract_tests.plugin import OpenEventStore, requires
-from victor_core import (
-    Capability,
-    Event,
-    EventSerializer,
-    EventStore,
-    EventTypeRegistry,
-    SerializationError,
-    UpcasterRegistry,
-)
+from victor_core import Event, EventStore, EventTypeRegistry, UpcasterRegistry
+from victor_core.backend import Capability, EventSerializer, SerializationError
 
 pytestmark = [pytest.mark.asyncio, requires(Capability.EVENT_STORE)]
 

@@ -14,15 +14,8 @@ from victor_contract_tests.suite.sample_events import (
     everything_attrs,
     everything_dataclass,
 )
-from victor_core import (
-    Capability,
-    Event,
-    EventSerializer,
-    EventStore,
-    EventTypeRegistry,
-    SerializationError,
-    UnknownEventType,
-)
+from victor_core import Event, EventStore, EventTypeRegistry, UnknownEventType
+from victor_core.backend import Capability, EventSerializer, SerializationError
 
 pytestmark = [pytest.mark.asyncio, requires(Capability.EVENT_STORE)]
 

@@ -20,11 +20,10 @@ from victor_contract_tests.suite.sample_aggregates import (
     Unsnapshottable,
 )
 from victor_contract_tests.suite.sample_events import Deposited
-from victor_core import (
-    AggregateRepository,
+from victor_core import AggregateRepository, EventStore
+from victor_core.backend import (
     Capability,
     ConfigurationError,
-    EventStore,
     SerializationError,
     SnapshotRecord,
     SnapshotRecorder,

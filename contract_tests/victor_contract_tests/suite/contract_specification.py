@@ -22,14 +22,8 @@ from victor_contract_tests.suite.sample_entities import (
     Tier,
     members,
 )
-from victor_core import (
-    AttributeSpecification,
-    BaseSpecification,
-    Capability,
-    ConfigurationError,
-    Repository,
-)
-from victor_core.serialization import make_converter
+from victor_core import AttributeSpecification, Repository
+from victor_core.backend import BaseSpecification, Capability, ConfigurationError, make_converter
 
 pytestmark = [pytest.mark.asyncio, requires(Capability.REPOSITORY)]
 

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 from victor_contract_tests.plugin import OpenRepository, requires
 from victor_contract_tests.suite.sample_entities import Address, Member, Tier
-from victor_core import AttributeSpecification, BaseSpecification, Capability, Repository
-from victor_core.repository.attributes import read_path, sort_key
+from victor_core import AttributeSpecification, Repository
+from victor_core.backend import BaseSpecification, Capability, read_path, sort_key
 
 pytestmark = [pytest.mark.asyncio, requires(Capability.REPOSITORY)]
 

@@ -9,13 +9,8 @@ import pytest
 from victor_contract_tests.plugin import requires
 from victor_contract_tests.suite.sample_aggregates import Account, Opened
 from victor_contract_tests.suite.sample_events import Deposited, Withdrawn
-from victor_core import (
-    AggregateNotFound,
-    AggregateRepository,
-    Capability,
-    ConfigurationError,
-    EventStore,
-)
+from victor_core import AggregateNotFound, AggregateRepository, EventStore
+from victor_core.backend import Capability, ConfigurationError
 
 pytestmark = [pytest.mark.asyncio, requires(Capability.EVENT_STORE)]
 
@@ -135,7 +130,7 @@ async def test_as_of_stops_at_the_first_event_later_than_the_moment(
 async def test_a_historical_aggregate_cannot_be_saved_over_newer_events(
     event_store: EventStore,
 ) -> None:
-    from victor_core import ConcurrencyError
+    from victor_core.backend import ConcurrencyError
 
     await history(event_store)
     repository = AggregateRepository(event_store, Account)

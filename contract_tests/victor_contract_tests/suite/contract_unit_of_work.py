@@ -13,16 +13,13 @@ import pytest_asyncio
 
 from victor_contract_tests.plugin import OpenRepository, requires
 from victor_contract_tests.suite.sample_entities import Ledger, Member
-from victor_core import (
+from victor_core import EntityState, Repository, UnitOfWork, transactional
+from victor_core.backend import (
     Capability,
     ConfigurationError,
     EntityAlreadyExists,
     EntityNotFound,
-    EntityState,
-    Repository,
     StaleEntity,
-    UnitOfWork,
-    transactional,
 )
 
 pytestmark = [pytest.mark.asyncio, requires(Capability.REPOSITORY, Capability.TRANSACTIONS)]

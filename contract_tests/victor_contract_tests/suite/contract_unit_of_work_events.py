@@ -10,15 +10,17 @@ from victor_contract_tests.suite.sample_entities import Ledger, Member
 from victor_contract_tests.suite.sample_events import Deposited
 from victor_core import (
     AggregateRepository,
-    Capability,
-    ConcurrencyError,
-    ConfigurationError,
-    EntityAlreadyExists,
     Event,
     EventDispatcher,
     EventStore,
     Projection,
     UnitOfWork,
+)
+from victor_core.backend import (
+    Capability,
+    ConcurrencyError,
+    ConfigurationError,
+    EntityAlreadyExists,
 )
 
 pytestmark = [

@@ -12,7 +12,8 @@ from typing import Any
 
 import attrs
 
-from victor_core import BaseSpecification, Entity
+from victor_core import Entity
+from victor_core.backend import BaseSpecification
 
 
 class Tier(enum.Enum):

@@ -7,14 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from victor_core import (
-    BackendInfo,
-    BackendURL,
-    Capability,
-    ContractInstance,
-    EventStore,
-    hookimpl,
-)
+from victor_core import EventStore
+from victor_core.backend import BackendInfo, BackendURL, Capability, ContractInstance, hookimpl
 from victor_example_backend.recorder import ListRecorder, drop
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from victor_core import (
+from victor_core.backend import (
     AppendResult,
     EventRecorder,
     ExpectedVersion,

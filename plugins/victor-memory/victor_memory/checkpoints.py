@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from victor_core import CheckpointStore
+from victor_core.backend import CheckpointStore
 from victor_memory.storage import MemoryStorage, named_storage
 
 

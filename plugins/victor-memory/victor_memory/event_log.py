@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
-from victor_core import (
+from victor_core.backend import (
     AppendResult,
     EventRecorder,
     ExpectedVersion,

@@ -8,7 +8,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from victor_core import (
+from victor_core.backend import (
     BackendInfo,
     BackendURL,
     Capability,

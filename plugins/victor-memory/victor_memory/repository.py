@@ -18,20 +18,23 @@ import attrs
 from cattrs.preconf.json import JsonConverter
 
 from victor_core import Entity
-from victor_core.repository import (
+from victor_core.backend import (
+    BaseSpecification,
     DocumentQuery,
     DocumentRepository,
     DocumentStore,
+    EntityCodec,
+    Expression,
     NewDocument,
     OrderKey,
+    Pushdown,
     StoredDocument,
     VersionCheck,
     entity_name,
+    evaluate,
+    expression_of,
+    sort_in_python,
 )
-from victor_core.repository.codec import EntityCodec
-from victor_core.repository.expressions import Expression, Pushdown, evaluate, expression_of
-from victor_core.repository.ordering import sort_in_python
-from victor_core.repository.specification import BaseSpecification
 from victor_memory.storage import MemoryStorage, named_storage
 
 E = TypeVar("E", bound=Entity)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import threading
 
-from victor_core import SnapshotRecord, SnapshotRecorder
+from victor_core.backend import SnapshotRecord, SnapshotRecorder
 
 
 class MemorySnapshotShelf:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from victor_core import EventSerializer, EventStore
+from victor_core import EventStore
+from victor_core.backend import EventSerializer
 from victor_memory.checkpoints import InMemoryCheckpointStore
 from victor_memory.event_log import InMemoryEventRecorder
 from victor_memory.snapshots import InMemorySnapshotRecorder

@@ -15,14 +15,12 @@ import threading
 from collections.abc import Callable, Hashable, Sequence
 from contextlib import ExitStack
 
-from victor_core import (
+from victor_core import EventStore
+from victor_core.backend import (
+    AppendEvents,
     AppendResult,
     ConfigurationError,
-    EventStore,
-)
-from victor_core.repository import DocumentRepository
-from victor_core.unit_of_work import (
-    AppendEvents,
+    DocumentRepository,
     InsertDocuments,
     RemoveDocument,
     ReplaceDocument,

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from mongodb_doubles import FLAVOURS, Interleaving, Noted
 
-from victor_core import ConcurrencyError, StreamState
+from victor_core.backend import ConcurrencyError, StreamState
 from victor_mongodb import MongoDatabase, MongoEventStore
 from victor_mongodb.event_log import EVENTS
 from victor_mongodb.testing import fake_client

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from victor_core import BackendError, Capability, default_registry
+from victor_core import default_registry
+from victor_core.backend import BackendError, Capability
 from victor_mongodb import capabilities, plugin
 from victor_mongodb.client import Flavour, flavour_of
 from victor_mongodb.contract import contract_instance

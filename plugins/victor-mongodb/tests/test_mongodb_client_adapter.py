@@ -8,7 +8,7 @@ import pymongo
 import pytest
 from mongodb_doubles import FLAVOURS, Noted
 
-from victor_core import ConfigurationError
+from victor_core.backend import ConfigurationError
 from victor_mongodb import MongoDatabase, MongoEventStore
 from victor_mongodb.client import ClientAdapter, Flavour, flavour_of
 from victor_mongodb.testing import fake_client

@@ -15,8 +15,8 @@ from uuid import UUID
 
 import pytest
 
-from victor_core import AttributeSpecification, BaseSpecification, ConfigurationError, Entity
-from victor_core.repository.expressions import pushdown
+from victor_core import AttributeSpecification, Entity
+from victor_core.backend import BaseSpecification, ConfigurationError, pushdown
 from victor_mongodb.filters import FilterCompiler, field_name
 
 A = AttributeSpecification
@@ -161,7 +161,7 @@ def test_combinations_become_and_or_nor() -> None:
 
 def test_sorting_is_pushed_only_for_kinds_mongodb_orders_like_python() -> None:
     def keys(*names: str) -> Any:
-        from victor_core.repository.ordering import order_from
+        from victor_core.backend import order_from
 
         return order_from(list(names))
 
@@ -186,7 +186,7 @@ def test_a_sort_names_each_field_once_so_the_driver_keeps_every_direction(
 ) -> None:
     from pymongo.helpers_shared import _index_document
 
-    from victor_core.repository.ordering import order_from
+    from victor_core.backend import order_from
 
     sort = COMPILER.sort(order_from(names))
 

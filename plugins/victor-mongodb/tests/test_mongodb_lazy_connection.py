@@ -14,7 +14,8 @@ import pytest
 from mongodb_doubles import Note, Noted
 from pymongo import monitoring
 
-from victor_core import BackendError, open_event_store, open_repository
+from victor_core import open_event_store, open_repository
+from victor_core.backend import BackendError
 from victor_mongodb import MongoDatabase, MongoEventStore, MongoRepository
 
 

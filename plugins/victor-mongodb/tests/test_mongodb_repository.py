@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from mongodb_doubles import FLAVOURS, Interleaving, Note, SessionRecording
 
-from victor_core import ConfigurationError, Entity, EntityAlreadyExists, SerializationError
+from victor_core import Entity
+from victor_core.backend import ConfigurationError, EntityAlreadyExists, SerializationError
 from victor_mongodb import MongoDatabase, MongoRepository
 from victor_mongodb.documents import POSITION
 from victor_mongodb.testing import fake_client

@@ -16,13 +16,8 @@ from typing import Any
 import pytest
 from mongodb_doubles import FLAVOURS, Interleaving, Note, Noted, SessionRecording
 
-from victor_core import (
-    CapabilityNotSupported,
-    ConcurrencyError,
-    SnapshotRecord,
-    default_registry,
-    utc_now,
-)
+from victor_core import default_registry, utc_now
+from victor_core.backend import CapabilityNotSupported, ConcurrencyError, SnapshotRecord
 from victor_mongodb import MongoDatabase, MongoEventStore, MongoRepository
 from victor_mongodb.document_store import SEQUENCES
 from victor_mongodb.event_log import EVENTS

@@ -6,7 +6,8 @@ import pymongo
 import pytest
 from mongodb_doubles import Note
 
-from victor_core import ConfigurationError, open_event_store, open_repository
+from victor_core import open_event_store, open_repository
+from victor_core.backend import ConfigurationError
 from victor_mongodb import MongoDatabase, MongoEventStore, MongoRepository, MongoSettings
 from victor_mongodb.testing import fake_client
 

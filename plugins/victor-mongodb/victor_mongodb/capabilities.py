@@ -18,7 +18,7 @@ import functools
 import pymongo
 from pymongo.errors import PyMongoError
 
-from victor_core import BackendError, Capability
+from victor_core.backend import BackendError, Capability
 
 #: The MongoDB server the contract suite runs against; the in-process stand-in when unset.
 SERVER_VARIABLE = "VICTOR_MONGODB_URL"

@@ -6,7 +6,8 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from victor_core import BackendURL, CheckpointStore, ConfigurationError, utc_now
+from victor_core import utc_now
+from victor_core.backend import BackendURL, CheckpointStore, ConfigurationError
 from victor_mongodb.database import MongoDatabase
 from victor_mongodb.errors import translated
 from victor_mongodb.event_log import timestamp_text

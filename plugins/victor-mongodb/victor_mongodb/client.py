@@ -28,7 +28,7 @@ from typing import Any
 
 import pymongo
 
-from victor_core import ConfigurationError
+from victor_core.backend import ConfigurationError
 
 
 class Flavour(enum.StrEnum):

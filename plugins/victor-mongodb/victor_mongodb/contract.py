@@ -17,7 +17,7 @@ import uuid
 
 import pymongo
 
-from victor_core import ContractInstance
+from victor_core.backend import ContractInstance
 from victor_mongodb.capabilities import (
     CLIENT_VARIABLE,
     IN_PROCESS,

@@ -16,7 +16,7 @@ from typing import Any
 import pymongo
 from pymongo.errors import ConfigurationError as DriverConfigurationError
 
-from victor_core import BackendURL, ConfigurationError, StoreClosed
+from victor_core.backend import BackendURL, ConfigurationError, StoreClosed
 from victor_mongodb.client import ClientAdapter
 from victor_mongodb.errors import translated
 from victor_mongodb.settings import OWN_OPTIONS, MongoSettings

@@ -14,17 +14,19 @@ from typing import Any
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from victor_core import ConfigurationError
-from victor_core.repository import (
+from victor_core.backend import (
+    BaseSpecification,
+    ConfigurationError,
     DocumentQuery,
     DocumentStore,
+    Expression,
     NewDocument,
     OrderKey,
+    Pushdown,
     StoredDocument,
     VersionCheck,
+    pushdown,
 )
-from victor_core.repository.expressions import Expression, Pushdown, pushdown
-from victor_core.repository.specification import BaseSpecification
 from victor_mongodb.client import resolved
 from victor_mongodb.database import MongoDatabase
 from victor_mongodb.documents import POSITION, fields_of, from_document

@@ -20,8 +20,7 @@ import json
 import re
 from typing import Any
 
-from victor_core import ConfigurationError, SerializationError
-from victor_core.eventsourcing.serializer import dumps
+from victor_core.backend import ConfigurationError, SerializationError, dumps
 
 #: The field holding an entity's place in the order of adding.
 POSITION = "_victor_position"

@@ -23,7 +23,7 @@ from pymongo.errors import (
     PyMongoError,
 )
 
-from victor_core import BackendError, ConfigurationError, SerializationError
+from victor_core.backend import BackendError, ConfigurationError, SerializationError
 
 #: Server error codes that mean the credentials or the user's roles do not allow the call.
 _AUTH_CODES = frozenset({13, 18})

@@ -34,7 +34,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError, OperationFailure, PyMongoError
 
-from victor_core import (
+from victor_core.backend import (
     AppendResult,
     BackendError,
     ConcurrencyError,

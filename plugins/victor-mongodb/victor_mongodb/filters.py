@@ -29,18 +29,22 @@ from typing import Any
 
 from cattrs.preconf.json import JsonConverter
 
-from victor_core import ConfigurationError
-from victor_core.repository import OrderKey
-from victor_core.repository.attributes import Operator
-from victor_core.repository.declared_attributes import (
+from victor_core.backend import (
+    AllOf,
+    AnyOf,
+    Comparison,
+    ConfigurationError,
     DeclaredAttribute,
     DeclaredAttributes,
+    Expression,
     Kind,
+    Negation,
+    Operator,
+    OrderKey,
     holds_declared_value,
     is_exact_number,
     stored_value,
 )
-from victor_core.repository.expressions import AllOf, AnyOf, Comparison, Expression, Negation
 
 _ORDERINGS = {Operator.LT: "$lt", Operator.LE: "$lte", Operator.GT: "$gt", Operator.GE: "$gte"}
 _SAFE_SEGMENT = re.compile(r"^[^\W\d]\w*$")

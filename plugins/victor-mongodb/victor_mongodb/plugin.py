@@ -7,7 +7,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from victor_core import (
+from victor_core.backend import (
     BackendInfo,
     BackendURL,
     ConfigurationError,

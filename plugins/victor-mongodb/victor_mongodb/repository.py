@@ -16,10 +16,15 @@ from typing import Any, TypeVar
 
 from cattrs.preconf.json import JsonConverter
 
-from victor_core import BackendURL, ConfigurationError, Entity
-from victor_core._records import record_fields
-from victor_core.repository import DocumentRepository, entity_name
-from victor_core.repository.attributes import check_path
+from victor_core import Entity
+from victor_core.backend import (
+    BackendURL,
+    ConfigurationError,
+    DocumentRepository,
+    check_path,
+    entity_name,
+    record_fields,
+)
 from victor_mongodb.checkpoints import CHECKPOINTS
 from victor_mongodb.database import MongoDatabase
 from victor_mongodb.document_store import SEQUENCES, MongoDocumentStore

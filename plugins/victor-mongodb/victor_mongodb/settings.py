@@ -19,7 +19,7 @@ from urllib.parse import unquote
 
 import attrs
 
-from victor_core import BackendURL, ConfigurationError, parse_url
+from victor_core.backend import BackendURL, ConfigurationError, parse_url
 
 #: The schemes of MongoDB connection strings.
 SCHEMES = ("mongodb", "mongodb+srv")

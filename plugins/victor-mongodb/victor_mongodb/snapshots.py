@@ -8,7 +8,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
-from victor_core import SnapshotRecord, SnapshotRecorder
+from victor_core.backend import SnapshotRecord, SnapshotRecorder
 from victor_mongodb.database import MongoDatabase
 from victor_mongodb.errors import translated
 from victor_mongodb.event_log import timestamp_text

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from victor_core import BackendURL, ConfigurationError, EventSerializer, EventStore
+from victor_core import EventStore
+from victor_core.backend import BackendURL, ConfigurationError, EventSerializer
 from victor_mongodb.checkpoints import MongoCheckpointStore
 from victor_mongodb.database import MongoDatabase
 from victor_mongodb.event_log import MongoEventRecorder

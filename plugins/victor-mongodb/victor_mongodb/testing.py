@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from victor_core import ConfigurationError
+from victor_core.backend import ConfigurationError
 from victor_mongodb.client import Flavour
 
 #: flavour -> (module, client class, distribution)

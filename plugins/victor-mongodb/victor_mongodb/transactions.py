@@ -21,7 +21,7 @@ from contextvars import ContextVar
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from victor_core import CapabilityNotSupported
+from victor_core.backend import CapabilityNotSupported
 from victor_mongodb.errors import translated
 
 if TYPE_CHECKING:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from sqlite_appender import BatchEvent
 
-from victor_core import EventSerializer, EventTypeRegistry
+from victor_core import EventTypeRegistry
+from victor_core.backend import EventSerializer
 from victor_sqlite import SQLiteEventStore
 
 

@@ -13,16 +13,8 @@ from typing import Any
 
 import pytest
 
-from victor_core import (
-    AttributeSpecification,
-    BaseSpecification,
-    ConfigurationError,
-    Entity,
-    Event,
-    open_repository,
-)
-from victor_core.repository.expressions import pushdown
-from victor_core.repository.ordering import order_from
+from victor_core import AttributeSpecification, Entity, Event, open_repository
+from victor_core.backend import BaseSpecification, ConfigurationError, order_from, pushdown
 from victor_sqlite import SQLiteDatabase, SQLiteEventStore, SQLiteRepository
 from victor_sqlite.spec_compiler import SpecificationCompiler
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from victor_core import ConfigurationError, Event
+from victor_core import Event
+from victor_core.backend import ConfigurationError
 from victor_sqlite import SQLiteEventStore
 from victor_sqlite.schema import APPLICATION_ID
 

@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 from victor_core import Event as KernelEvent
-from victor_core import EventSerializer, EventTypeRegistry, RecordedEvent
+from victor_core import EventTypeRegistry, RecordedEvent
+from victor_core.backend import EventSerializer
 from victor_sqlite import SQLiteEventStore
 
 SEED_EXAMPLE = """

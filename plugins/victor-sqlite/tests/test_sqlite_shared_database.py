@@ -8,13 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from victor_core import (
-    ConcurrencyError,
-    ConfigurationError,
-    Event,
-    EventSerializer,
-    StoreClosed,
-)
+from victor_core import Event
+from victor_core.backend import ConcurrencyError, ConfigurationError, EventSerializer, StoreClosed
 from victor_sqlite import (
     SQLiteCheckpointStore,
     SQLiteDatabase,

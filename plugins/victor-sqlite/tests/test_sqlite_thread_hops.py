@@ -16,12 +16,8 @@ import aiosqlite
 import pytest
 import pytest_asyncio
 
-from victor_core import (
-    Aggregate,
-    AggregateRepository,
-    ConcurrencyError,
-    Event,
-)
+from victor_core import Aggregate, AggregateRepository, Event
+from victor_core.backend import ConcurrencyError
 from victor_sqlite import SQLiteEventStore
 
 pytestmark = pytest.mark.asyncio

@@ -9,17 +9,15 @@ import pytest
 
 from victor_core import (
     Aggregate,
-    ConfigurationError,
     Entity,
-    EntityAlreadyExists,
     Event,
     EventDispatcher,
     NotAtomic,
     Projection,
-    StoreClosed,
     UnitOfWork,
     transactional,
 )
+from victor_core.backend import ConfigurationError, EntityAlreadyExists, StoreClosed
 from victor_sqlite import (
     SQLiteDatabase,
     SQLiteEventStore,

@@ -18,7 +18,8 @@ import pytest
 from sigkill_rounds import kill_writers_in_rounds
 from sqlite_uow_writer import Item, ItemCounted, Tally, UnitStarted, unit_size
 
-from victor_core import EventSerializer, EventTypeRegistry
+from victor_core import EventTypeRegistry
+from victor_core.backend import EventSerializer
 from victor_sqlite import SQLiteEventStore, SQLiteRepository
 
 WRITER = Path(__file__).with_name("sqlite_uow_writer.py")

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from victor_core import ConfigurationError, Event, open_event_store
+from victor_core import Event, open_event_store
+from victor_core.backend import ConfigurationError
 from victor_sqlite import SQLiteEventStore, SQLiteSettings
 
 

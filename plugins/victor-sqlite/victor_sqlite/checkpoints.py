@@ -6,7 +6,8 @@ import os
 import sqlite3
 from typing import Any
 
-from victor_core import CheckpointStore, ConfigurationError, utc_now
+from victor_core import utc_now
+from victor_core.backend import CheckpointStore, ConfigurationError
 from victor_sqlite.database import SQLiteDatabase
 from victor_sqlite.event_log import timestamp_text
 from victor_sqlite.schema import SchemaPart

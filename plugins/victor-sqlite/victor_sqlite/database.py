@@ -26,7 +26,7 @@ from typing import Any, Self, TypeVar, cast
 
 import aiosqlite
 
-from victor_core import BackendError, ConfigurationError, StoreClosed, VictorError
+from victor_core.backend import BackendError, ConfigurationError, StoreClosed, VictorError
 from victor_sqlite.schema import SchemaPart, check_ownership, claim, ensure_part
 from victor_sqlite.settings import SQLiteSettings
 

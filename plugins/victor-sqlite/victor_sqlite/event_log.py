@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from victor_core import (
+from victor_core.backend import (
     AppendResult,
     EventRecorder,
     ExpectedVersion,

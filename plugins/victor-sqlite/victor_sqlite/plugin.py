@@ -9,7 +9,7 @@ from typing import Any
 
 import attrs
 
-from victor_core import (
+from victor_core.backend import (
     BackendInfo,
     BackendURL,
     Capability,

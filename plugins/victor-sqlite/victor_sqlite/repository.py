@@ -21,20 +21,23 @@ from typing import Any, TypeVar, overload
 
 from cattrs.preconf.json import JsonConverter
 
-from victor_core import ConfigurationError, Entity
-from victor_core.repository import (
+from victor_core import Entity
+from victor_core.backend import (
+    BaseSpecification,
+    ConfigurationError,
     DocumentQuery,
     DocumentRepository,
     DocumentStore,
+    Expression,
     NewDocument,
     OrderKey,
+    Pushdown,
     StoredDocument,
     VersionCheck,
+    check_path,
     entity_name,
+    pushdown,
 )
-from victor_core.repository.attributes import check_path
-from victor_core.repository.expressions import Expression, Pushdown, pushdown
-from victor_core.repository.specification import BaseSpecification
 from victor_sqlite.database import SQLiteDatabase
 from victor_sqlite.schema import SchemaPart
 from victor_sqlite.settings import SQLiteSettings

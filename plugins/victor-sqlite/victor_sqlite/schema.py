@@ -16,7 +16,7 @@ import sqlite3
 
 import attrs
 
-from victor_core import ConfigurationError
+from victor_core.backend import ConfigurationError
 
 #: ``PRAGMA application_id`` of databases victor created: "VCTR" in ASCII.
 APPLICATION_ID = 0x56435452

@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from victor_core import BackendURL, ConfigurationError, parse_url
+from victor_core.backend import BackendURL, ConfigurationError, parse_url
 
 MEMORY = ":memory:"
 

@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
-from victor_core import EventRecorder, SnapshotRecord, SnapshotRecorder, StoredEventRecord
+from victor_core.backend import EventRecorder, SnapshotRecord, SnapshotRecorder, StoredEventRecord
 from victor_sqlite.database import SQLiteDatabase
 from victor_sqlite.event_log import EVENTS, SQLiteEventRecorder, _read_stream_in, timestamp_text
 from victor_sqlite.schema import SchemaPart

@@ -22,19 +22,23 @@ from typing import Any
 
 from cattrs.preconf.json import JsonConverter
 
-from victor_core import ConfigurationError
-from victor_core.eventsourcing.serializer import dumps
-from victor_core.repository import OrderKey
-from victor_core.repository.attributes import Operator
-from victor_core.repository.declared_attributes import (
+from victor_core.backend import (
+    AllOf,
+    AnyOf,
+    Comparison,
+    ConfigurationError,
     DeclaredAttribute,
     DeclaredAttributes,
+    Expression,
     Kind,
+    Negation,
+    Operator,
+    OrderKey,
+    dumps,
     holds_declared_value,
     is_exact_number,
     stored_value,
 )
-from victor_core.repository.expressions import AllOf, AnyOf, Comparison, Expression, Negation
 
 _SQL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 #: Beyond this many values an ``in`` list is bound as one JSON array.

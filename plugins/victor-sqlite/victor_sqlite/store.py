@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from victor_core import ConfigurationError, EventSerializer, EventStore
+from victor_core import EventStore
+from victor_core.backend import ConfigurationError, EventSerializer
 from victor_sqlite.checkpoints import SQLiteCheckpointStore
 from victor_sqlite.database import SQLiteDatabase
 from victor_sqlite.event_log import SQLiteEventRecorder

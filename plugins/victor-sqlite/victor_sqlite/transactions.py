@@ -19,10 +19,11 @@ from typing import Any
 
 import attrs
 
-from victor_core import ConfigurationError, EventStore
-from victor_core.repository import DocumentRepository
-from victor_core.unit_of_work import (
+from victor_core import EventStore
+from victor_core.backend import (
     AppendEvents,
+    ConfigurationError,
+    DocumentRepository,
     InsertDocuments,
     RemoveDocument,
     ReplaceDocument,

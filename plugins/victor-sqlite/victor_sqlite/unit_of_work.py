@@ -13,15 +13,8 @@ from typing import Any, TypeVar
 
 from cattrs.preconf.json import JsonConverter
 
-from victor_core import (
-    Aggregate,
-    AggregateRepository,
-    ConfigurationError,
-    Entity,
-    EventSerializer,
-    PluginRegistry,
-)
-from victor_core.unit_of_work import Dispatcher, UnitOfWork
+from victor_core import Aggregate, AggregateRepository, Entity, PluginRegistry, UnitOfWork
+from victor_core.backend import ConfigurationError, Dispatcher, EventSerializer
 from victor_sqlite.database import SQLiteDatabase
 from victor_sqlite.repository import SQLiteRepository
 from victor_sqlite.settings import SQLiteSettings

@@ -1,0 +1,177 @@
+"""The backend author's API: everything a storage engine imports besides ``victor_core``.
+
+A backend plugin is its hook implementations plus its engine. It talks to the kernel through
+the names below and no others, so the kernel can reorganise its internals without breaking a
+third-party backend; a check in CI holds every first-party plugin to that (see
+``docs/architecture.md``).
+
+What lives here, by the job it does for a backend:
+
+- **Plugging in**: :data:`hookimpl`, :class:`BackendInfo`, :class:`Capability`,
+  :data:`CONTRACT_VERSION`, :class:`BackendURL`, :func:`parse_url`, and
+  :class:`ContractInstance` for the contract suite.
+- **Event storage**: the recorder interfaces (:class:`EventRecorder`,
+  :class:`SnapshotRecorder`, :class:`CheckpointStore`) and the records they pass
+  (:class:`NewEventRecord`, :class:`StoredEventRecord`, :class:`StreamState`,
+  :class:`SnapshotRecord`), with :func:`check_expected_version`.
+- **Documents**: :class:`DocumentStore` and what it reads and writes, which
+  :class:`DocumentRepository` turns into a complete repository.
+- **Specification push-down**: expressions, declared attributes and path helpers that a
+  compiler to SQL or to a MongoDB filter uses, so every engine answers exactly as Python does.
+- **Transactions**: the write protocol (:class:`Write` and its kinds) that a
+  :class:`TransactionManager` applies in one transaction.
+- **Values**: the JSON encoding and the cattrs converter the kernel itself uses.
+"""
+
+from __future__ import annotations
+
+from victor_core._records import record_fields
+from victor_core.errors import (
+    BackendError,
+    CapabilityNotSupported,
+    ConcurrencyError,
+    ConfigurationError,
+    EntityAlreadyExists,
+    EntityNotFound,
+    SerializationError,
+    StaleEntity,
+    StoreClosed,
+    VictorError,
+)
+from victor_core.eventsourcing.checkpoints import CheckpointStore
+from victor_core.eventsourcing.recorder import EventRecorder
+from victor_core.eventsourcing.records import (
+    AppendResult,
+    ExpectedVersion,
+    NewEventRecord,
+    StoredEventRecord,
+    StreamState,
+    check_expected_version,
+)
+from victor_core.eventsourcing.serializer import EventSerializer, dumps
+from victor_core.eventsourcing.snapshots import SnapshotRecord, SnapshotRecorder
+from victor_core.plugins.backend_info import CONTRACT_VERSION, BackendInfo, Capability
+from victor_core.plugins.contract import ContractInstance
+from victor_core.plugins.hookspecs import hookimpl
+from victor_core.plugins.url import BackendURL, parse_url
+from victor_core.repository import (
+    DocumentQuery,
+    DocumentRepository,
+    DocumentStore,
+    NewDocument,
+    OrderBy,
+    OrderKey,
+    StoredDocument,
+    VersionCheck,
+    entity_name,
+)
+from victor_core.repository.attributes import Operator, check_path, read_path, sort_key
+from victor_core.repository.codec import EntityCodec
+from victor_core.repository.declared_attributes import (
+    DeclaredAttribute,
+    DeclaredAttributes,
+    Kind,
+    holds_declared_value,
+    is_exact_number,
+    stored_value,
+)
+from victor_core.repository.expressions import (
+    AllOf,
+    AnyOf,
+    Comparison,
+    Expression,
+    Negation,
+    Pushdown,
+    evaluate,
+    expression_of,
+    pushdown,
+)
+from victor_core.repository.ordering import order_from, sort_in_python
+from victor_core.repository.specification import BaseSpecification
+from victor_core.serialization import make_converter
+from victor_core.unit_of_work import (
+    AppendEvents,
+    Dispatcher,
+    InsertDocuments,
+    RemoveDocument,
+    ReplaceDocument,
+    TransactionManager,
+    Write,
+    WriteRefused,
+    WriteResult,
+)
+
+__all__ = [
+    "CONTRACT_VERSION",
+    "AllOf",
+    "AnyOf",
+    "AppendEvents",
+    "AppendResult",
+    "BackendError",
+    "BackendInfo",
+    "BackendURL",
+    "BaseSpecification",
+    "Capability",
+    "CapabilityNotSupported",
+    "CheckpointStore",
+    "Comparison",
+    "ConcurrencyError",
+    "ConfigurationError",
+    "ContractInstance",
+    "DeclaredAttribute",
+    "DeclaredAttributes",
+    "Dispatcher",
+    "DocumentQuery",
+    "DocumentRepository",
+    "DocumentStore",
+    "EntityAlreadyExists",
+    "EntityCodec",
+    "EntityNotFound",
+    "EventRecorder",
+    "EventSerializer",
+    "ExpectedVersion",
+    "Expression",
+    "InsertDocuments",
+    "Kind",
+    "Negation",
+    "NewDocument",
+    "NewEventRecord",
+    "Operator",
+    "OrderBy",
+    "OrderKey",
+    "Pushdown",
+    "RemoveDocument",
+    "ReplaceDocument",
+    "SerializationError",
+    "SnapshotRecord",
+    "SnapshotRecorder",
+    "StaleEntity",
+    "StoreClosed",
+    "StoredDocument",
+    "StoredEventRecord",
+    "StreamState",
+    "TransactionManager",
+    "VersionCheck",
+    "VictorError",
+    "Write",
+    "WriteRefused",
+    "WriteResult",
+    "check_expected_version",
+    "check_path",
+    "dumps",
+    "entity_name",
+    "evaluate",
+    "expression_of",
+    "holds_declared_value",
+    "hookimpl",
+    "is_exact_number",
+    "make_converter",
+    "order_from",
+    "parse_url",
+    "pushdown",
+    "read_path",
+    "record_fields",
+    "sort_in_python",
+    "sort_key",
+    "stored_value",
+]
