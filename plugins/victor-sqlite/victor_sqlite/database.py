@@ -11,6 +11,14 @@ else on the same connection.
 
 The event store, snapshots and checkpoints share a database this way, and so can
 repositories or a unit of work: pass the same :class:`SQLiteDatabase` to each.
+
+Writes commit in groups. With ``synchronous=FULL`` every commit waits for the disk, and that
+wait, not SQLite, bounds how many transactions a second one file can take. So writes that
+arrive while a transaction is being written do not each start their own: the next hop runs
+all of them in one ``BEGIN IMMEDIATE`` ... ``COMMIT``, each inside its own savepoint, so
+each still fails alone (a stale expected version rolls back that write only) while the
+others commit, and each is acknowledged only once the commit that holds it is on disk. A
+lone writer never waits for company: its write starts at once, as before.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from types import TracebackType
 from typing import Any, Self, TypeVar, cast
 
 import aiosqlite
+import attrs
 
 from victor_core.backend import BackendError, ConfigurationError, StoreClosed, VictorError
 from victor_sqlite.schema import SchemaPart, check_ownership, claim, ensure_part
@@ -64,6 +73,13 @@ class SQLiteDatabase:
         self._open_lock: asyncio.Lock | None = None
         self._parts: set[str] = set()
         self._closed = False
+        # Writes waiting for the next group commit, and the task that runs the groups.
+        self._waiting: list[_Waiting] = []
+        self._committer: asyncio.Task[None] | None = None
+        self._writing = False
+        # Set while no write is in flight, so that closing can wait for the last commit.
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     @property
     def closed(self) -> bool:
@@ -90,9 +106,66 @@ class SQLiteDatabase:
 
         The write lock is taken before *function* reads anything, so what it reads cannot
         change before it commits, and transactions of all connections to the file commit one
-        after another. Any exception rolls everything back.
+        after another. Any exception rolls back everything *function* did, and only that:
+        writes that arrive together share one transaction (see the module's docstring), each
+        in its own savepoint. The result comes back once the transaction is committed.
         """
-        return await self.run(_in_write_transaction, function, *args)
+        if self._committer is not None or self._writing:
+            # A transaction is on its way: wait for the next group.
+            waiting = _Waiting(function, args, asyncio.get_running_loop().create_future())
+            self._waiting.append(waiting)
+            return cast(T, await waiting.future)
+        # Alone: commit at once, on this task, as an ungrouped write would.
+        self._writing = True
+        self._idle.clear()
+        try:
+            return await self.run(_in_write_transaction, function, *args)
+        finally:
+            self._writing = False
+            if self._waiting:
+                self._committer = asyncio.get_running_loop().create_task(self._commit_groups())
+            else:
+                self._idle.set()
+
+    async def _commit_groups(self) -> None:
+        """Commit every waiting write, in groups, until none is left."""
+        try:
+            while self._waiting:
+                # A write whose caller gave up before its group started is not written.
+                group = [w for w in self._waiting if not w.future.done()]
+                self._waiting = []
+                if group:
+                    await self._commit_group(group)
+        finally:
+            self._committer = None
+            self._idle.set()
+
+    async def _commit_group(self, group: list[_Waiting]) -> None:
+        try:
+            outcomes = await self.run(_in_group_transaction, [(w.function, w.args) for w in group])
+        except BaseException as exc:
+            # Nothing of the group was committed: every write in it failed with the error.
+            for waiting in group:
+                if waiting.future.done():
+                    continue
+                if isinstance(exc, asyncio.CancelledError):
+                    waiting.future.cancel()
+                else:
+                    waiting.future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for waiting, (succeeded, value) in zip(group, outcomes, strict=True):
+            if waiting.future.done():
+                continue
+            if succeeded:
+                waiting.future.set_result(value)
+            elif isinstance(value, sqlite3.Error):
+                error = _translate(value, self.settings)
+                error.__cause__ = value
+                waiting.future.set_exception(error)
+            else:
+                waiting.future.set_exception(value)
 
     async def read(self, function: Callable[..., T], *args: Any) -> T:
         """:meth:`run` *function* inside one read transaction: all its queries see one state."""
@@ -105,8 +178,12 @@ class SQLiteDatabase:
             self._parts.add(part.name)
 
     async def close(self) -> None:
-        """Close the connection; the database is not used afterwards. Closing twice is fine."""
+        """Close the connection; the database is not used afterwards. Closing twice is fine.
+
+        Writes already handed over are committed (or fail) first.
+        """
         self._closed = True
+        await self._idle.wait()
         connection, self._connection = self._connection, None
         self._submit = self._raw = None
         if connection is not None:
@@ -229,6 +306,54 @@ def _in_write_transaction(raw: sqlite3.Connection, function: Callable[..., T], *
             raw.execute("ROLLBACK")
         raise
     return result
+
+
+@attrs.define
+class _Waiting:
+    """A write handed to :meth:`SQLiteDatabase.write`, until its group commits."""
+
+    function: Callable[..., Any]
+    args: tuple[Any, ...]
+    future: asyncio.Future[Any]
+
+
+def _in_group_transaction(
+    raw: sqlite3.Connection, group: list[tuple[Callable[..., Any], tuple[Any, ...]]]
+) -> list[tuple[bool, Any]]:
+    """Each write of *group* in its own savepoint of one transaction: ``(succeeded, value)``.
+
+    A write that raises an :class:`Exception` is rolled back to its savepoint and its error
+    returned in its place; anything else (or a failed ``COMMIT``) rolls back the whole group
+    and propagates, so that every write of it fails.
+    """
+    if len(group) == 1:
+        # Alone, a write's failure may roll back the whole transaction: no savepoint needed.
+        function, args = group[0]
+        try:
+            return [(True, _in_write_transaction(raw, function, *args))]
+        except Exception as exc:
+            return [(False, exc)]
+    outcomes: list[tuple[bool, Any]] = []
+    raw.execute("BEGIN IMMEDIATE")
+    try:
+        for function, args in group:
+            raw.execute("SAVEPOINT victor_write")
+            try:
+                value = function(raw, *args)
+            except Exception as exc:
+                if not raw.in_transaction:
+                    raise  # SQLite rolled the whole transaction back (disk full, I/O error)
+                raw.execute("ROLLBACK TO victor_write")
+                outcomes.append((False, exc))
+            else:
+                outcomes.append((True, value))
+            raw.execute("RELEASE victor_write")
+        raw.execute("COMMIT")
+    except BaseException:
+        if raw.in_transaction:
+            raw.execute("ROLLBACK")
+        raise
+    return outcomes
 
 
 def _in_read_transaction(raw: sqlite3.Connection, function: Callable[..., T], *args: Any) -> T:
