@@ -33,6 +33,8 @@ TEST_TOOLS = ["pytest>=8", "pytest-asyncio>=0.24", "hypothesis>=6.100"]
 RUFF = "ruff==0.17.6"
 MYPY = "mypy==2.4.1"
 IMPORT_LINTER = "import-linter==2.17"
+#: The peers the benchmarks compare against, pinned so that figures stay comparable.
+BENCH_PEERS = ["eventsourcing==9.5.6"]
 
 
 #: Extras of first-party plugins that the tests need (the in-process MongoDB stand-ins).
@@ -125,5 +127,7 @@ def docs(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks: each prints its numbers as ratios to a baseline measured in the same run."""
     _install_project(session)
+    # Peers measured in the same run; benchmark-only dependencies.
+    session.install(*BENCH_PEERS)
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)
