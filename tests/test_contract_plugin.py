@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -118,3 +120,269 @@ def test_an_instance_that_names_its_capabilities_decides_what_is_skipped(
     assert "this staged instance does not provide capability 'durability'" in output
     assert "does not declare" not in output
     result.assert_outcomes(passed=2, skipped=1)
+
+
+#: A backend on the memory engine whose recorder is replaced by the test's ``Recorder``.
+ALTERED_BACKEND = """
+    import asyncio
+    import contextlib
+
+    from victor_core import BackendInfo, Capability, ContractInstance, EventStore, hookimpl
+    from victor_memory.event_log import InMemoryEventRecorder, MemoryEventLog
+
+    LOGS = {{}}
+{body}
+
+    @hookimpl
+    def victor_backend_info():
+        return BackendInfo(name="{name}", version="1.0", url_schemes=("{name}",),
+                           capabilities={{Capability.EVENT_STORE, Capability.GLOBAL_ORDER}})
+
+    @hookimpl
+    def victor_create_event_store(url, options):
+        return EventStore(Recorder(LOGS.setdefault(url.authority, MemoryEventLog())))
+
+    @hookimpl
+    def victor_contract_instance(workdir):
+        name = workdir.name
+        async def cleanup():
+            LOGS.pop(name, None)
+        return ContractInstance(url=f"{name}://" + name, cleanup=cleanup)
+"""
+
+
+def run_suite_on(
+    pytester: pytest.Pytester,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    source: str,
+    *args: str,
+) -> pytest.RunResult:
+    """Install backend *name* (module *source*) and run the contract suite against it."""
+    site = install_distribution(
+        tmp_path / "site-packages",
+        f"victor-{name}",
+        entry_points={"victor.backends": {name: f"{name}_backend"}},
+        modules={f"{name}_backend.py": source},
+    )
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]))
+    return pytester.runpytest_subprocess(
+        f"--victor-backend={name}",
+        "-p",
+        "no:cacheprovider",
+        "-o",
+        "asyncio_default_fixture_loop_scope=function",
+        *args,
+    )
+
+
+HANGING_APPENDS = """
+    class Recorder(InMemoryEventRecorder):
+        async def append(self, stream_id, records, expected_version):
+            await asyncio.Event().wait()  # a lock that is never released
+"""
+
+
+def test_a_hanging_backend_fails_each_test_with_its_guarantee_and_stops_the_run(
+    pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from victor_contract_tests.plugin import MAX_TIMEOUTS, SUITE_DIR
+
+    source = ALTERED_BACKEND.format(name="hanging", body=HANGING_APPENDS)
+    result = run_suite_on(
+        pytester,
+        tmp_path,
+        monkeypatch,
+        "hanging",
+        source,
+        str(SUITE_DIR / "contract_event_store.py"),
+        "--victor-timeout=0.5",
+    )
+
+    output = result.stdout.str()
+    assert (
+        "backend 'hanging' broke the guarantee: append one event reports version and position"
+        in output
+    )
+    assert "timed out: no answer within 0.5 s" in output
+    assert f"timed out in {MAX_TIMEOUTS} contract tests; the run stops here" in output
+    outcomes = result.parseoutcomes()
+    assert outcomes["failed"] == MAX_TIMEOUTS
+    assert "passed" not in outcomes
+
+
+MISNUMBERED_READS = """
+    import attrs
+
+    class Recorder(InMemoryEventRecorder):
+        async def read_stream(self, stream_id, from_version, to_version, limit):
+            records = await super().read_stream(stream_id, from_version, to_version, limit)
+            return [attrs.evolve(r, version=r.version + 1) for r in records]
+"""
+
+
+def test_an_assertion_failure_names_the_guarantee_and_the_backend(
+    pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from victor_contract_tests.plugin import SUITE_DIR
+
+    source = ALTERED_BACKEND.format(name="misnumbered", body=MISNUMBERED_READS)
+    suite = SUITE_DIR / "contract_event_store.py"
+    target = f"{suite}::test_read_stream_returns_the_events_as_appended"
+    result = run_suite_on(pytester, tmp_path, monkeypatch, "misnumbered", source, target)
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E * AssertionError: backend 'misnumbered' broke the guarantee: read stream returns "
+            "the events as appended",
+            "E * assert 2 == 1",
+        ]
+    )
+
+
+def test_the_summary_lists_the_capabilities_not_tested_without_asking(
+    pytester: pytest.Pytester,
+) -> None:
+    from victor_contract_tests.plugin import SUITE_DIR
+
+    result = pytester.runpytest_subprocess(
+        "--victor-backend=memory",
+        "-p",
+        "no:cacheprovider",
+        "-o",
+        "asyncio_default_fixture_loop_scope=function",
+        str(SUITE_DIR / "contract_event_store.py"),
+        str(SUITE_DIR / "contract_unit_of_work.py"),
+        "-rN",  # no short summary of skips
+    )
+
+    output = result.stdout.str()
+    assert "capabilities not tested on backend 'memory': durability (" in output
+    assert "does not declare capability" not in output  # the reasons need -rs
+
+
+def test_victor_contract_test_writes_nothing_into_the_working_directory(tmp_path: Path) -> None:
+    empty = tmp_path / "project"
+    empty.mkdir()
+    from victor_contract_tests.plugin import SUITE_DIR
+
+    before = sorted(p.name for p in SUITE_DIR.iterdir())
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "victor_core",
+            "contract-test",
+            "memory",
+            "-q",
+            # A property-based test (Hypothesis keeps a database and caches) and a plain one.
+            "-k",
+            "every_single_comparison_agrees or read_stream_returns_the_events_as_appended",
+        ],
+        cwd=empty,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout
+    assert list(empty.iterdir()) == []
+    assert sorted(p.name for p in SUITE_DIR.iterdir()) == before
+
+
+PROVISIONED_BACKEND = """
+    import contextlib
+    import os
+    import uuid
+
+    from victor_core import BackendInfo, Capability, ContractInstance, EventStore, hookimpl
+    from victor_memory.event_log import InMemoryEventRecorder, MemoryEventLog
+
+    JOURNAL = os.environ["PROVISION_JOURNAL"]
+    DATABASES = {}
+
+    def note(line):
+        with open(JOURNAL, "a") as journal:
+            journal.write(line + "\\n")
+
+    @hookimpl
+    def victor_backend_info():
+        return BackendInfo(name="provisioned", version="1.0", url_schemes=("provisioned",),
+                           capabilities={Capability.EVENT_STORE})
+
+    @hookimpl
+    def victor_create_event_store(url, options):
+        database, _, schema = url.authority.partition(".")
+        return EventStore(InMemoryEventRecorder(DATABASES[database].setdefault(
+            schema, MemoryEventLog())))
+
+    @hookimpl
+    def victor_contract_provision(collation):
+        @contextlib.asynccontextmanager
+        async def database():
+            name = f"run{uuid.uuid4().hex[:6]}"
+            DATABASES[name] = {}
+            note(f"create {name} {collation}")
+            try:
+                yield name
+            finally:
+                del DATABASES[name]
+                note(f"drop {name}")
+        return database()
+
+    @hookimpl
+    def victor_contract_instance(provisioned):
+        schema = uuid.uuid4().hex[:6]
+        note(f"instance in {provisioned}")
+        return ContractInstance(url=f"provisioned://{provisioned}.{schema}")
+"""
+
+
+def test_a_provisioned_database_is_made_once_for_the_run_and_dropped_after_it(
+    pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from victor_contract_tests.plugin import SUITE_DIR
+
+    journal = tmp_path / "journal.txt"
+    monkeypatch.setenv("PROVISION_JOURNAL", str(journal))
+    result = run_suite_on(
+        pytester,
+        tmp_path,
+        monkeypatch,
+        "provisioned",
+        PROVISIONED_BACKEND,
+        str(SUITE_DIR / "contract_event_store.py"),
+        "--victor-collation=en_US.utf8",
+    )
+
+    # A backend that does not say it applied the collation is refused, not silently passed.
+    result.assert_outcomes(errors=1)
+    assert "--victor-collation=en_US.utf8: backend 'provisioned' made its contract instance " in (
+        result.stdout.str()
+    )
+    journal.unlink()
+
+    result = run_suite_on(
+        pytester,
+        tmp_path / "again",
+        monkeypatch,
+        "provisioned",
+        PROVISIONED_BACKEND,
+        str(SUITE_DIR / "contract_event_store.py"),
+    )
+
+    outcomes = result.parseoutcomes()
+    assert "failed" not in outcomes
+    assert "error" not in outcomes
+    lines = journal.read_text().splitlines()
+    created = lines[0].split()
+    assert created[0] == "create"
+    assert created[2] == "None"
+    database = created[1]
+    instances = lines[1:-1]
+    # One per test, those skipped for their capabilities after seeing the instance included.
+    assert instances == [f"instance in {database}"] * (outcomes["passed"] + outcomes["skipped"])
+    assert lines[-1] == f"drop {database}"

@@ -123,5 +123,7 @@ def test_a_backend_class_without_its_plugin_says_what_to_install(tmp_path: Path)
     lines = result.stdout.splitlines()
     assert lines[0].startswith("ImportError: InMemoryEventStore comes from the 'memory' backend")
     assert "pip install 'victor-core[memory]'" in lines[0]
-    assert lines[1].startswith("BackendNotFound: no backend named 'memory' is installed")
+    assert lines[1].startswith(
+        "BackendNotFound: no installed backend accepts URLs starting with 'memory://'"
+    )
     assert "pip install 'victor-core[memory]'" in lines[1]

@@ -17,6 +17,7 @@ from victor_core import (
     PluginLoadWarning,
     PluginRegistry,
 )
+from victor_core.backend import parse_url
 from victor_core.plugins.known import install_hint
 
 WORKING_BACKEND = """
@@ -232,3 +233,69 @@ def test_a_backend_refused_at_loading_never_answers_for_another(site: Path) -> N
     store = registry.open_event_store("memory://")
     assert type(store).__name__ == "InMemoryEventStore"
     assert registry.backend("memory").info.name == "memory"
+
+
+SCHEMED_BACKEND = """
+    from victor_core import BackendInfo, Capability, EventStore, hookimpl
+    from victor_memory.event_log import InMemoryEventRecorder, MemoryEventLog
+
+    @hookimpl
+    def victor_backend_info():
+        return BackendInfo(name="{name}", version="3.1", url_schemes=({schemes}),
+                           capabilities={{Capability.EVENT_STORE}})
+
+    @hookimpl
+    def victor_create_event_store(url, options):
+        return EventStore(InMemoryEventRecorder(MemoryEventLog()))
+"""
+
+
+def test_a_url_goes_to_the_backend_that_declares_its_scheme_whatever_its_name(
+    site: Path,
+) -> None:
+    name, scheme = unique("pg"), unique("postgresql")
+    install_backend(
+        site, name, "victor-pg", SCHEMED_BACKEND.format(name=name, schemes=f"{scheme!r},")
+    )
+    registry = PluginRegistry()
+
+    assert registry.backend_for(parse_url(f"{scheme}://db.example/app")).name == name
+    assert registry.backend_for(parse_url(f"{name}://db.example/app")).name == name
+    assert isinstance(registry.open_event_store(f"{scheme}://db.example/app"), EventStore)
+
+
+def test_two_backends_declaring_one_scheme_is_an_error_naming_both(site: Path) -> None:
+    first, second, scheme = unique("pg_a"), unique("pg_b"), unique("shared")
+    schemes = f"{scheme!r},"
+    install_backend(site, first, "victor-pg-a", SCHEMED_BACKEND.format(name=first, schemes=schemes))
+    install_backend(
+        site, second, "victor-pg-b", SCHEMED_BACKEND.format(name=second, schemes=schemes)
+    )
+
+    with pytest.raises(DuplicateBackend) as caught:
+        PluginRegistry().open_event_store(f"{scheme}://somewhere")
+
+    message = str(caught.value)
+    assert f"'{scheme}://'" in message
+    assert f"'{first}' (victor-pg-a 1.0)" in message
+    assert f"'{second}' (victor-pg-b 1.0)" in message
+    assert "uninstall" in message
+
+
+def test_a_scheme_nobody_declares_lists_the_schemes_and_the_backends_that_failed_to_load(
+    site: Path,
+) -> None:
+    broken, scheme = unique("broken"), unique("nosuch")
+    install_backend(site, broken, "victor-broken", "raise ImportError('needs libpq 16')\n")
+    registry = PluginRegistry()
+
+    with pytest.raises(BackendNotFound) as caught:
+        registry.open_event_store(f"{scheme}://host/db")
+
+    message = str(caught.value)
+    assert f"no installed backend accepts URLs starting with '{scheme}://'" in message
+    assert "sqlite: sqlite://, sqlite+aiosqlite://" in message
+    assert "url_schemes" in message
+    assert "needs libpq 16" in message
+    # The broken backend spares URLs that other backends declare.
+    assert isinstance(registry.open_event_store("sqlite+aiosqlite:///:memory:"), EventStore)

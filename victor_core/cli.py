@@ -75,6 +75,9 @@ def _contract_test(target: str, pytest_args: Sequence[str]) -> int:
         # The suite's own settings, not those of the project it is run from.
         "-c",
         os.devnull,
+        # Nothing in the working directory (nor in the installed suite): no .pytest_cache.
+        "-p",
+        "no:cacheprovider",
         "-o",
         "asyncio_default_fixture_loop_scope=function",
         *pytest_args,

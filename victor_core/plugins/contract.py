@@ -34,3 +34,6 @@ class ContractInstance:
     capabilities: frozenset[Capability] | None = attrs.field(
         default=None, converter=attrs.converters.optional(_capabilities)
     )
+    #: The collation string comparisons in this storage default to, when the backend made it
+    #: under the ``--victor-collation`` the suite asked for; ``None`` when it did not.
+    collation: str | None = None

@@ -19,6 +19,7 @@ Write implementations with :data:`hookimpl`::
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -103,11 +104,40 @@ def victor_bus_middleware(bus: str) -> Sequence[Any]:
 
 
 @hookspec(firstresult=True)
-def victor_contract_instance(workdir: Path) -> ContractInstance:
+def victor_contract_provision(collation: str | None) -> AbstractAsyncContextManager[Any] | None:
+    """Storage for a whole contract-suite run, made once before its first test and removed after.
+
+    Return an async context manager (``contextlib.asynccontextmanager`` makes one), or
+    ``None`` when there is nothing to prepare. The suite enters it before the first test that
+    needs storage and exits it after the last, even when tests fail; what it yields is passed
+    to every :func:`victor_contract_instance` call as *provisioned*. A server backend creates
+    a database here and drops it on exit, so that each test only needs a schema, a table
+    prefix or a collection name.
+
+    It runs in an event loop of its own, not in the tests' loops: connections it opens must
+    be closed before it yields (or kept to itself for the teardown); yield plain values such
+    as a URL or a database name. An error it raises fails every test that needs storage,
+    with that error.
+
+    *collation* is the ``--victor-collation`` the suite was asked to run under (``None``
+    for the engine's default): string comparisons in the storage made here should default to
+    it, so that a backend that relies on the default rather than asking for byte order
+    fails. See ``ContractInstance.collation``.
+    """
+
+
+@hookspec(firstresult=True)
+def victor_contract_instance(
+    workdir: Path, provisioned: Any, collation: str | None
+) -> ContractInstance:
     """A fresh, isolated storage for one contract test, and how to clean it up.
 
-    *workdir* is an empty directory the backend may use for files. Opening the returned
-    URL several times must reach the same data; no other test may see that data.
+    Declare only the arguments you use (``def victor_contract_instance(provisioned):``);
+    pluggy passes each implementation the ones it names. *workdir* is an empty directory
+    the backend may use for files; *provisioned* is what :func:`victor_contract_provision`
+    yielded (``None`` without it); *collation* is the ``--victor-collation`` asked for.
+    Opening the returned URL several times must reach the same data; no other test may see
+    that data.
 
     When what this storage provides differs from the backend's declaration (an in-process
     stand-in, a standalone server, a replica set), set ``capabilities`` on the instance: the

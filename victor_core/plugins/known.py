@@ -23,3 +23,14 @@ def install_hint(backend: str) -> str:
         )
     distribution, extra = known
     return f"pip install 'victor-core[{extra}]' (or: pip install {distribution})"
+
+
+def scheme_hint(scheme: str) -> str:
+    """How to install a backend for URLs starting with ``scheme://``, as a sentence fragment."""
+    name = scheme.split("+", 1)[0]
+    if name in FIRST_PARTY_BACKENDS:
+        return install_hint(name)
+    return (
+        f"install the distribution of a backend that lists {scheme!r} in the url_schemes of "
+        "its BackendInfo (`victor backends` shows each backend's schemes)"
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,6 +20,7 @@ import attrs
 import pluggy
 
 from victor_core.errors import (
+    BackendError,
     BackendNotFound,
     CapabilityNotSupported,
     ConfigurationError,
@@ -29,7 +31,7 @@ from victor_core.eventsourcing.store import EventStore
 from victor_core.plugins import hookspecs
 from victor_core.plugins.backend_info import BackendInfo, Capability
 from victor_core.plugins.contract import ContractInstance
-from victor_core.plugins.known import install_hint
+from victor_core.plugins.known import install_hint, scheme_hint
 from victor_core.plugins.url import BackendURL, parse_url
 from victor_core.repository.entity import Entity, check_entity_type
 from victor_core.repository.repository import Repository
@@ -129,15 +131,35 @@ class Backend:
             )
         return repository
 
-    def contract_instance(self, workdir: Path) -> ContractInstance:
+    def contract_instance(
+        self, workdir: Path, provisioned: Any = None, collation: str | None = None
+    ) -> ContractInstance:
         """A fresh isolated storage for one contract test."""
-        instance = self._call("victor_contract_instance", workdir=workdir)
+        instance = self._call(
+            "victor_contract_instance",
+            workdir=workdir,
+            provisioned=provisioned,
+            collation=collation,
+        )
         if not isinstance(instance, ContractInstance):
             raise PluginLoadError(
                 f"backend {self.name!r} does not implement victor_contract_instance (or did "
                 "not return a ContractInstance), so the contract suite cannot test it"
             )
         return instance
+
+    def contract_provision(
+        self, collation: str | None = None
+    ) -> AbstractAsyncContextManager[Any] | None:
+        """The backend's storage for a whole contract-suite run, or None when it needs none."""
+        provision = self._call("victor_contract_provision", collation=collation)
+        if provision is not None and not isinstance(provision, AbstractAsyncContextManager):
+            raise PluginLoadError(
+                f"backend {self.name!r} returned {type(provision).__qualname__} from "
+                "victor_contract_provision; it must return an async context manager (see "
+                "contextlib.asynccontextmanager) or None"
+            )
+        return provision
 
     def transaction_manager(self, resource: object) -> Any:
         """The backend's transaction manager for *resource*, or None."""
@@ -212,17 +234,60 @@ class PluginRegistry:
             return loaded
 
     def backend_for(self, url: BackendURL) -> Backend:
-        """The backend that serves *url* (``sqlite+aiosqlite`` goes to ``sqlite``)."""
+        """The backend that serves *url*.
+
+        A backend's name selects it (``memory://``); any other scheme goes to the one
+        installed backend that lists it in ``BackendInfo.url_schemes`` (``postgresql://``,
+        ``mongodb+srv://``). Failing that, the name before ``+`` is tried, so that
+        ``sqlite+nodriver://`` says which schemes ``sqlite`` accepts. Two backends listing
+        one scheme is a :class:`~victor_core.errors.DuplicateBackend` naming both.
+        """
         installed = self.installed_backends()
-        name = url.scheme if url.scheme in installed else url.name
-        backend = self.backend(name)
-        accepted = {backend.info.name, *backend.info.url_schemes}
-        if url.scheme not in accepted:
-            raise ConfigurationError(
-                f"backend {name!r} does not accept URLs starting with '{url.scheme}://'; "
-                f"it accepts: {', '.join(sorted(accepted))}"
+        if url.scheme in installed:
+            return self.backend(url.scheme)
+        claims, failures = self._scheme_claims(installed)
+        claimants = claims.get(url.scheme, [])
+        if len(claimants) > 1:
+            listed = " and ".join(
+                f"{b.name!r} ({b.entry.distribution} {b.entry.version})" for b in claimants
             )
-        return backend
+            raise DuplicateBackend(
+                f"URLs starting with '{url.scheme}://' are claimed by backends {listed}; "
+                "uninstall all but one of them, or select one by its name "
+                f"('{claimants[0].name}://...')"
+            )
+        if claimants:
+            return claimants[0]
+        if url.name in installed:
+            backend = self.backend(url.name)
+            accepted = {backend.info.name, *backend.info.url_schemes}
+            raise ConfigurationError(
+                f"backend {backend.name!r} does not accept URLs starting with "
+                f"'{url.scheme}://'; it accepts: {', '.join(sorted(accepted))}"
+            )
+        if "://" not in url.raw:  # written as a name
+            raise BackendNotFound(_not_found_message(url.scheme, installed))
+        raise BackendNotFound(_no_scheme_message(url.scheme, claims, failures))
+
+    def _scheme_claims(
+        self, installed: Mapping[str, list[PluginEntry]]
+    ) -> tuple[dict[str, list[Backend]], list[BackendError]]:
+        """Every scheme and the backends accepting it, loading each backend that loads.
+
+        A backend that fails to load is left out (and named if no backend accepts the
+        scheme), so one broken distribution does not break URLs served by the others.
+        """
+        claims: dict[str, list[Backend]] = {}
+        failures: list[BackendError] = []
+        for name in sorted(installed):
+            try:
+                backend = self.backend(name)
+            except BackendError as exc:
+                failures.append(exc)
+                continue
+            for scheme in dict.fromkeys((backend.info.name, *backend.info.url_schemes)):
+                claims.setdefault(scheme, []).append(backend)
+        return claims, failures
 
     def _load_backend(self, entry: PluginEntry) -> Backend:
         try:
@@ -299,6 +364,26 @@ def _not_found_message(name: str, installed: Mapping[str, list[PluginEntry]]) ->
         f"no backend named {name!r} is installed (installed: {listing or 'none'}); "
         f"{install_hint(name)}"
     )
+
+
+def _no_scheme_message(
+    scheme: str,
+    claims: Mapping[str, list[Backend]],
+    failures: Iterable[BackendError],
+) -> str:
+    accepted: dict[str, list[str]] = {}
+    for claimed, backends in claims.items():
+        for backend in backends:
+            accepted.setdefault(backend.name, []).append(f"{claimed}://")
+    listing = "; ".join(f"{name}: {', '.join(s)}" for name, s in sorted(accepted.items()))
+    message = (
+        f"no installed backend accepts URLs starting with '{scheme}://' (installed backends "
+        f"and their schemes: {listing or 'none'}); {scheme_hint(scheme)}"
+    )
+    unloadable = [str(exc) for exc in failures]
+    if unloadable:
+        message += ". These backends could not be loaded to ask: " + "; ".join(unloadable)
+    return message
 
 
 _default: PluginRegistry | None = None
