@@ -99,6 +99,7 @@ from victor_core.unit_of_work import (
     Write,
     WriteRefused,
     WriteResult,
+    apply_in_order,
 )
 
 __all__ = [
@@ -156,6 +157,7 @@ __all__ = [
     "Write",
     "WriteRefused",
     "WriteResult",
+    "apply_in_order",
     "check_expected_version",
     "check_path",
     "dumps",

@@ -106,7 +106,15 @@ async def _commit(
         return
     if manager.takes_writes:
         writes: list[Write] = [step.write for step in group.steps if step.write is not None]
-        results = await manager.commit(writes)
+        try:
+            results = await manager.commit(writes)
+        except CapabilityNotSupported:
+            # The resource has no transactions (a standalone MongoDB server); the manager
+            # says so before writing anything.
+            if not best_effort:
+                raise
+            await _one_by_one(group, settle)
+            return
         if len(results) != len(writes):
             raise BackendError(
                 f"the transaction manager of {manager.describe()} (backend {manager.backend!r}) "

@@ -46,7 +46,9 @@ class TransactionManager(Protocol):
         append, None for document writes). When a write is refused, raise
         :class:`~victor_core.unit_of_work.WriteRefused` (an append raises
         :class:`~victor_core.ConcurrencyError` itself) having written nothing, and leave
-        storage as it was whatever else goes wrong.
+        storage as it was whatever else goes wrong. A resource that cannot open a
+        transaction at all raises :class:`~victor_core.CapabilityNotSupported` before
+        writing anything (a best-effort commit then writes step by step).
         """
 
 
