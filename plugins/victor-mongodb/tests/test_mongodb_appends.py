@@ -48,8 +48,8 @@ def interleave(store: MongoEventStore, meanwhile: Any) -> Interleaving:
     collection = connection.collection
     wrapped = Interleaving(collection(EVENTS), "insert_one", meanwhile)
 
-    def intercepting(name: str) -> Any:
-        return wrapped if name == EVENTS else collection(name)
+    def intercepting(name: str, **options: bool) -> Any:
+        return wrapped if name == EVENTS else collection(name, **options)
 
     connection.collection = intercepting  # type: ignore[method-assign]
     return wrapped

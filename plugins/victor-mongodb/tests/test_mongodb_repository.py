@@ -88,8 +88,8 @@ async def test_a_batch_whose_id_is_taken_during_the_insert_leaves_nothing_behind
         await others.add(Note(id="n3", text="theirs"))
 
     wrapped = Interleaving(collection("victor_test_notes"), "insert_many", someone_takes_n3)
-    database.collection = lambda name: (  # type: ignore[method-assign]
-        wrapped if name == "victor_test_notes" else collection(name)
+    database.collection = lambda name, **options: (  # type: ignore[method-assign]
+        wrapped if name == "victor_test_notes" else collection(name, **options)
     )
 
     with pytest.raises(EntityAlreadyExists, match="'n3'"):
@@ -103,8 +103,8 @@ async def test_declared_indexes_are_created_once_on_first_use(database: MongoDat
     notes = MongoRepository(Note, database, indexes=["text", "labels.team"])
     calls: list[tuple[str, str, object]] = []
     collection = database.collection
-    database.collection = lambda name: SessionRecording(  # type: ignore[method-assign]
-        collection(name), name, calls
+    database.collection = lambda name, **options: SessionRecording(  # type: ignore[method-assign]
+        collection(name, **options), name, calls
     )
     existing = await database.client.get_database("app").list_collection_names()
     assert "victor_test_notes" not in existing

@@ -36,17 +36,43 @@ IN_PROCESS = frozenset(
         Capability.SPECIFICATION_PUSHDOWN,
     }
 )
-#: What the backend declares: what every real deployment, standalone or not, guarantees.
+#: What the backend declares: what every real deployment, standalone or not, guarantees
+#: with victor's default write concern (majority, journaled).
 DECLARED = IN_PROCESS | {Capability.DURABILITY, Capability.MULTI_PROCESS}
 #: How long to wait for the server named by VICTOR_MONGODB_URL to answer.
 PROBE_TIMEOUT_MS = 10_000
 
 
 def server_capabilities(url: str) -> frozenset[Capability]:
-    """What the server at *url* provides: the declaration, with transactions if it has them."""
-    if server_has_transactions(url):
-        return DECLARED | {Capability.TRANSACTIONS}
-    return DECLARED
+    """What the server at *url* provides with the write concern *url* names.
+
+    Transactions if it has them; durability unless the URL lowers the write concern below
+    what survives a crash (``w=1`` without ``journal=true`` on a standalone server, or
+    ``journal=false`` anywhere).
+    """
+    transactions = server_has_transactions(url)
+    provided = set(DECLARED)
+    if transactions:
+        provided.add(Capability.TRANSACTIONS)
+    if not journaled(url, replica_set=transactions):
+        provided.discard(Capability.DURABILITY)
+    return frozenset(provided)
+
+
+def journaled(url: str, *, replica_set: bool) -> bool:
+    """True when a write acknowledged with *url*'s write concern survives a crash."""
+    client: pymongo.MongoClient[dict[str, object]] = pymongo.MongoClient(url, connect=False)
+    try:
+        given = client.write_concern.document
+    finally:
+        client.close()
+    if not given:
+        return True  # victor's default: majority and journaled
+    if "j" in given:
+        return bool(given["j"])
+    # A replica set journals majority writes before acknowledging them (the default of
+    # writeConcernMajorityJournalDefault); a standalone server acknowledges before.
+    return replica_set and given.get("w") == "majority"
 
 
 @functools.cache

@@ -39,27 +39,37 @@ class MongoCheckpointStore(CheckpointStore):
         else:
             self.database = MongoDatabase(database, **options)
             self.owns_database = True
+        self.database.declare(CHECKPOINTS)
+
+    async def _checkpoints(self) -> Any:
+        await self.database.prepare(CHECKPOINTS)
+        return self.database.collection(CHECKPOINTS)
 
     async def read_checkpoint(self, name: str) -> int | None:
-        checkpoints = self.database.collection(CHECKPOINTS)
+        checkpoints = await self._checkpoints()
         with translated(f"reading the checkpoint of projection {name!r}"):
-            found = await checkpoints.find_one({"_id": {"$eq": name}}, **self.database.joined())
+            found = await checkpoints.find_one(
+                {"_id": {"$eq": name}}, **self.database.joined(), **self.database.collated()
+            )
         return None if found is None else int(found["position"])
 
     async def write_checkpoint(self, name: str, position: int) -> None:
-        checkpoints = self.database.collection(CHECKPOINTS)
+        checkpoints = await self._checkpoints()
         change = {"$set": {"position": position, "updated_at": timestamp_text(utc_now())}}
         where = f"saving the checkpoint of projection {name!r}"
         joined = self.database.joined()
+        collated = self.database.collated()
         try:
-            with translated(where):
-                await checkpoints.update_one({"_id": name}, change, upsert=True, **joined)
+            with translated(where, writing=True):
+                await checkpoints.update_one(
+                    {"_id": name}, change, upsert=True, **joined, **collated
+                )
         except DuplicateKeyError:
             if joined:  # the transaction is over; its owner retries it
                 raise
             # Two writers raced to create the document: the second one updates it.
-            with translated(where):
-                await checkpoints.update_one({"_id": name}, change, upsert=True)
+            with translated(where, writing=True):
+                await checkpoints.update_one({"_id": name}, change, upsert=True, **collated)
 
     async def close(self) -> None:
         if self.owns_database:

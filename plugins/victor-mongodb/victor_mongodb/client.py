@@ -27,8 +27,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pymongo
+from pymongo.errors import PyMongoError
 
 from victor_core.backend import ConfigurationError
+from victor_mongodb.errors import commit_may_be_retried
+
+#: How many times a commit with an unknown result is sent before giving up.
+COMMIT_ATTEMPTS = 3
 
 
 class Flavour(enum.StrEnum):
@@ -85,17 +90,30 @@ class ClientAdapter:
         return [document async for document in cursor]
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Any]:
-        """A session with a transaction started: committed on exit, aborted on an error."""
+    async def transaction(self, **options: Any) -> AsyncIterator[Any]:
+        """A session with a transaction started: committed on exit, aborted on an error.
+
+        *options* go to ``start_transaction`` (read and write concerns). A commit whose
+        result is unknown (``UnknownTransactionCommitResult``: the connection was lost, or
+        the write concern timed out) is sent again, as ``with_transaction`` does: a commit
+        is idempotent, so a second one cannot apply the transaction twice.
+        """
         session = await resolved(self.client.start_session())
         try:
-            await resolved(session.start_transaction())
+            await resolved(session.start_transaction(**options))
             try:
                 yield session
             except BaseException:
                 await resolved(session.abort_transaction())
                 raise
-            await resolved(session.commit_transaction())
+            for attempt in range(1, COMMIT_ATTEMPTS + 1):
+                try:
+                    await resolved(session.commit_transaction())
+                except PyMongoError as exc:
+                    if attempt < COMMIT_ATTEMPTS and commit_may_be_retried(exc):
+                        continue
+                    raise
+                break
         finally:
             await resolved(session.end_session())
 

@@ -47,7 +47,8 @@ def check_field_names(entity_name: str, names: set[str]) -> None:
 def fields_of(text: str, what: str) -> dict[str, Any]:
     """The entity's fields, id aside, as BSON-safe values (*what* names it in errors)."""
     payload = json.loads(text)
-    payload.pop("id", None)
+    if "id" in payload:
+        _stored(payload.pop("id"), what, "id")
     return {name: _stored(value, what, name) for name, value in payload.items()}
 
 
@@ -62,7 +63,12 @@ def from_document(document: dict[str, Any]) -> tuple[str, str, int]:
 
 def _stored(value: Any, what: str, where: str) -> Any:
     if isinstance(value, dict):
-        return {_escape(key): _stored(item, what, f"{where}.{key}") for key, item in value.items()}
+        return {
+            _escape(valid_text(key, what, f"a key in {where}")): _stored(
+                item, what, f"{where}.{key}"
+            )
+            for key, item in value.items()
+        }
     if isinstance(value, list):
         return [_stored(item, what, f"{where}[{i}]") for i, item in enumerate(value)]
     if isinstance(value, bool) or value is None or isinstance(value, float):
@@ -75,16 +81,23 @@ def _stored(value: Any, what: str, where: str) -> Any:
             )
         return value
     if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise SerializationError(
-                f"cannot store {what}: {where} holds text that is not valid Unicode ({exc})"
-            ) from exc
-        return value
+        return valid_text(value, what, where)
     raise SerializationError(  # pragma: no cover - json.loads makes nothing else
         f"cannot store {what}: {where} holds a {type(value).__qualname__}"
     )
+
+
+def valid_text(value: str, what: str, where: str) -> str:
+    """*value* if BSON can hold it: valid Unicode, without lone surrogates."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise SerializationError(
+            f"cannot store {what}: {where} holds text that is not valid Unicode ({exc}); "
+            "MongoDB stores UTF-8, so remove the lone surrogate (decode bytes with "
+            "errors='replace', or keep such data as base64 text)"
+        ) from exc
+    return value
 
 
 def _restored(value: Any) -> Any:

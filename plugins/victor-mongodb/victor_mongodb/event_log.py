@@ -21,6 +21,12 @@ never passes a position that a slower writer fills in later. A counter handed ou
 the insert could not promise that. The price is that appends to the whole store are
 serialised: see docs/mongodb.md for what that costs.
 
+What an appender reads to decide its insert (the stream's version, the last position) is
+read on the primary, whatever read preference the URL names: a lagging secondary would
+show an old head, and every insert would collide. ``read_all`` reads with majority read
+concern, so a reader never sees a commit that a failover could roll back (and whose
+position the next append would then take again).
+
 Event payloads are kept as the JSON text the kernel's serializer made, and timestamps as
 ISO-8601 text in UTC with microseconds, so what is read back is exactly what was written.
 """
@@ -32,12 +38,11 @@ from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
-from pymongo.errors import DuplicateKeyError, OperationFailure, PyMongoError
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from victor_core.backend import (
     AppendResult,
     BackendError,
-    ConcurrencyError,
     EventRecorder,
     ExpectedVersion,
     NewEventRecord,
@@ -45,7 +50,13 @@ from victor_core.backend import (
     check_expected_version,
 )
 from victor_mongodb.database import MongoDatabase
-from victor_mongodb.errors import DUPLICATE_KEY, WRITE_CONFLICT, translated
+from victor_mongodb.errors import (
+    DUPLICATE_KEY,
+    WRITE_CONFLICT,
+    AppendConflict,
+    TransactionConflict,
+    translated,
+)
 
 #: The collection holding the commit documents.
 EVENTS = "victor_events"
@@ -112,18 +123,16 @@ class MongoEventRecorder(EventRecorder):
     def __init__(self, database: MongoDatabase, *, owns_database: bool = True) -> None:
         self.database = database
         self.owns_database = owns_database
+        database.declare(EVENTS, _INDEXES)
         #: The last position this recorder stored or read; only ever a first guess.
         self._last_position: int | None = None
 
-    async def _events(self) -> Any:
-        events = self.database.collection(EVENTS)
-
-        async def create_indexes() -> None:
-            with translated(f"creating the indexes of {EVENTS!r}"):
-                await events.create_indexes(_INDEXES)
-
-        await self.database.prepare(EVENTS, create_indexes)
-        return events
+    async def _events(self, *, majority: bool = False) -> Any:
+        """The commit documents: read on the primary, or with majority read concern."""
+        await self.database.prepare(EVENTS)
+        if majority:
+            return self.database.collection(EVENTS, majority=True)
+        return self.database.collection(EVENTS, primary=True)
 
     async def append(
         self,
@@ -145,7 +154,7 @@ class MongoEventRecorder(EventRecorder):
                 self._last_position = await self._read_last_position(events)
             commit = commit_document(self._last_position + 1, stream_id, current + 1, records)
             try:
-                with translated(where):
+                with translated(where, writing=True):
                     await events.insert_one(commit)
             except DuplicateKeyError:
                 # Another append took this stream version or this position: look again.
@@ -170,7 +179,9 @@ class MongoEventRecorder(EventRecorder):
         """One attempt: a lost race ends the transaction, so its owner must retry all of it.
 
         The position comes from the server, never from what this recorder remembers, and is
-        not remembered: the commit may still be rolled back.
+        not remembered: the commit may still be rolled back. A lost race (a duplicate key,
+        or a write conflict with an append not yet committed) is an :class:`AppendConflict`,
+        which the unit of work's commit answers by running the transaction again.
         """
         self._last_position = None
         current = await self._stream_version(events, stream_id, joined)
@@ -178,12 +189,12 @@ class MongoEventRecorder(EventRecorder):
         last = await self._read_last_position(events, joined)
         commit = commit_document(last + 1, stream_id, current + 1, records)
         try:
-            with translated(where):
+            with translated(where, writing=True):
                 await events.insert_one(commit, **joined)
-        except (DuplicateKeyError, BackendError) as exc:
+        except (DuplicateKeyError, TransactionConflict) as exc:
             if not _lost_race(exc):
                 raise
-            raise ConcurrencyError(stream_id, expected_version, current) from exc
+            raise AppendConflict(stream_id, expected_version, current) from exc
         return _result(commit)
 
     async def read_stream(
@@ -200,7 +211,9 @@ class MongoEventRecorder(EventRecorder):
         }
         if to_version is not None:
             query["first_version"] = {"$lte": to_version}
-        cursor = events.find(query, **self.database.joined()).sort("first_version", ASCENDING)
+        cursor = events.find(query, **self.database.joined(), **self.database.collated()).sort(
+            "first_version", ASCENDING
+        )
         if limit is not None:
             cursor = cursor.limit(limit)  # every commit holds at least one event
         found: list[StoredEventRecord] = []
@@ -215,9 +228,13 @@ class MongoEventRecorder(EventRecorder):
         return found if limit is None else found[:limit]
 
     async def read_all(self, from_position: int, limit: int) -> Sequence[StoredEventRecord]:
-        events = await self._events()
+        events = await self._events(majority=True)
         cursor = (
-            events.find({"last_position": {"$gte": from_position}}, **self.database.joined())
+            events.find(
+                {"last_position": {"$gte": from_position}},
+                **self.database.joined(),
+                **self.database.collated(),
+            )
             .sort("last_position", ASCENDING)
             .limit(limit)
         )
@@ -245,7 +262,9 @@ class MongoEventRecorder(EventRecorder):
         ]
         joined = self.database.joined()
         with translated(f"reading stream {stream_id!r} as of {moment.isoformat()}"):
-            found = await self.database.adapter.aggregate(events, pipeline, **joined)
+            found = await self.database.adapter.aggregate(
+                events, pipeline, **joined, **self.database.collated()
+            )
         if not found:
             return await self._stream_version(events, stream_id, joined)
         return int(found[0]["first_version"]) + int(found[0]["offset"]) - 1
@@ -259,6 +278,7 @@ class MongoEventRecorder(EventRecorder):
                 projection={"last_version": True},
                 sort=[("first_version", DESCENDING)],
                 **(joined or {}),
+                **self.database.collated(),
             )
         return 0 if last is None else int(last["last_version"])
 
@@ -269,6 +289,7 @@ class MongoEventRecorder(EventRecorder):
                 projection={"last_position": True},
                 sort=[("_id", DESCENDING)],
                 **(joined or {}),
+                **self.database.collated(),
             )
         return 0 if last is None else int(last["last_position"])
 
@@ -286,8 +307,8 @@ def _result(commit: dict[str, Any]) -> AppendResult:
 
 
 def _lost_race(error: BaseException) -> bool:
-    """True when a transactional insert lost to a concurrent append (or the error says so)."""
-    cause = error.__cause__ if isinstance(error, BackendError) else error
-    if isinstance(cause, PyMongoError) and cause.has_error_label("TransientTransactionError"):
+    """True when a transactional insert lost to a concurrent append, committed or not."""
+    if isinstance(error, DuplicateKeyError):
         return True
+    cause = error.__cause__
     return isinstance(cause, OperationFailure) and cause.code in (DUPLICATE_KEY, WRITE_CONFLICT)

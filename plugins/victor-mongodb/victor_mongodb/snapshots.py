@@ -10,7 +10,8 @@ from pymongo.errors import DuplicateKeyError
 
 from victor_core.backend import SnapshotRecord, SnapshotRecorder
 from victor_mongodb.database import MongoDatabase
-from victor_mongodb.errors import translated
+from victor_mongodb.documents import valid_text
+from victor_mongodb.errors import SNAPSHOT_TOO_LARGE, translated
 from victor_mongodb.event_log import timestamp_text
 
 #: The collection holding snapshot documents.
@@ -24,6 +25,9 @@ _INDEXES = [
 
 
 def _document(record: SnapshotRecord) -> dict[str, Any]:
+    what = f"a snapshot of stream {record.stream_id!r}"
+    for where in ("stream_id", "aggregate_type", "fingerprint", "state"):
+        valid_text(getattr(record, where), what, where)
     return {
         "stream_id": record.stream_id,
         "version": record.version,
@@ -50,31 +54,28 @@ class MongoSnapshotRecorder(SnapshotRecorder):
 
     def __init__(self, database: MongoDatabase) -> None:
         self.database = database
+        database.declare(SNAPSHOTS, _INDEXES)
 
     async def _snapshots(self) -> Any:
-        snapshots = self.database.collection(SNAPSHOTS)
-
-        async def create_indexes() -> None:
-            with translated(f"creating the indexes of {SNAPSHOTS!r}"):
-                await snapshots.create_indexes(_INDEXES)
-
-        await self.database.prepare(SNAPSHOTS, create_indexes)
-        return snapshots
+        await self.database.prepare(SNAPSHOTS)
+        return self.database.collection(SNAPSHOTS)
 
     async def save_snapshot(self, record: SnapshotRecord) -> None:
+        document = _document(record)
         snapshots = await self._snapshots()
         key = {"stream_id": {"$eq": record.stream_id}, "version": {"$eq": record.version}}
         where = f"saving a snapshot of stream {record.stream_id!r}"
         joined = self.database.joined()
+        collated = self.database.collated()
         try:
-            with translated(where):
-                await snapshots.replace_one(key, _document(record), upsert=True, **joined)
+            with translated(where, writing=True, too_large=SNAPSHOT_TOO_LARGE):
+                await snapshots.replace_one(key, document, upsert=True, **joined, **collated)
         except DuplicateKeyError:
             if joined:  # the transaction is over; its owner retries it
                 raise
             # Two savers raced to create the same snapshot: the second one replaces it.
-            with translated(where):
-                await snapshots.replace_one(key, _document(record), upsert=True)
+            with translated(where, writing=True, too_large=SNAPSHOT_TOO_LARGE):
+                await snapshots.replace_one(key, document, upsert=True, **collated)
 
     async def latest_snapshot(
         self, stream_id: str, max_version: int | None
@@ -85,6 +86,9 @@ class MongoSnapshotRecorder(SnapshotRecorder):
             query["version"] = {"$lte": max_version}
         with translated(f"reading the snapshots of stream {stream_id!r}"):
             found = await snapshots.find_one(
-                query, sort=[("version", DESCENDING)], **self.database.joined()
+                query,
+                sort=[("version", DESCENDING)],
+                **self.database.joined(),
+                **self.database.collated(),
             )
         return None if found is None else _record(found)

@@ -42,3 +42,14 @@ def fake_client(flavour: Flavour | str = Flavour.PYMONGO) -> Any:
             "pip install 'victor-mongodb[fake]' (or point VICTOR_MONGODB_URL at a server)"
         ) from exc
     return getattr(module, class_name)()
+
+
+def is_stand_in(client: object) -> bool:
+    """True for a client of an in-process stand-in, made here or by the application."""
+    return any(
+        klass.__module__.partition(".")[0] in _STAND_IN_MODULES for klass in type(client).__mro__
+    )
+
+
+#: The top-level modules of the stand-ins' client classes.
+_STAND_IN_MODULES = frozenset({"pymongo_async_mock", "mongomock_motor", "mongomock"})

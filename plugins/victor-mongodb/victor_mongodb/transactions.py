@@ -11,18 +11,34 @@ operation at a time), and a transaction should be short: an append inside it hol
 next global position until it commits, so other appends wait for it (see
 :mod:`victor_mongodb.event_log`). A standalone server has no transactions; entering one
 there raises :class:`~victor_core.CapabilityNotSupported` before anything is written.
+
+Before a transaction starts, every collection and index of the components on its database
+is created (:meth:`~victor_mongodb.MongoDatabase.ensure_schema`): a server aborts a
+transaction that meets a collection created after its snapshot was taken. A transaction
+reads from one majority-committed snapshot on the primary and commits with the database's
+write concern (majority and journaled by default).
+
+A unit of work's commit hands the manager its writes (:meth:`MongoTransactionManager.commit`),
+so the manager can do what PyMongo's ``with_transaction`` does, within a bound: run the
+whole transaction again when the server aborted it as transient (a write conflict, a
+failover), and send the commit again when its result is unknown. What still fails is
+raised as :class:`~victor_mongodb.errors.TransactionConflict` (a
+:class:`~victor_core.TransientError`) or :class:`~victor_mongodb.errors.OutcomeUnknown`.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from victor_core.backend import CapabilityNotSupported
-from victor_mongodb.errors import translated
+from pymongo import ReadPreference
+from pymongo.read_concern import ReadConcern
+
+from victor_core.backend import CapabilityNotSupported, Write, WriteResult, apply_in_order
+from victor_mongodb.errors import TransactionConflict, translated
 
 if TYPE_CHECKING:
     from victor_mongodb.database import MongoDatabase
@@ -31,6 +47,10 @@ if TYPE_CHECKING:
 _sessions: ContextVar[Mapping[int, Any]] = ContextVar(
     "victor_mongodb_sessions", default=MappingProxyType({})
 )
+#: How many times a unit of work's transaction is run when the server aborts it as transient.
+TRANSACTION_ATTEMPTS = 5
+#: Every read of a transaction sees one snapshot of majority-committed data.
+SNAPSHOT = ReadConcern("snapshot")
 
 
 def current_session(client: Any) -> Any | None:
@@ -76,10 +96,36 @@ class MongoTransactionManager:
                 "multi-document transactions; run MongoDB as a replica set (mongod --replSet "
                 "rs0, then rs.initiate()) or commit without a transaction"
             )
-        with translated(f"running a transaction on {self.database.settings.describe()}"):
-            async with self.database.adapter.transaction() as session:
+        await self.database.ensure_schema()
+        options = {
+            "read_concern": SNAPSHOT,
+            "write_concern": self.database.write_concern,
+            "read_preference": ReadPreference.PRIMARY,
+        }
+        where = f"committing a transaction on {self.database.settings.describe()}"
+        with translated(where, writing=True):
+            async with self.database.adapter.transaction(**options) as session:
                 token = _sessions.set(MappingProxyType({**_sessions.get(), id(client): session}))
                 try:
                     yield session
                 finally:
                     _sessions.reset(token)
+
+    async def commit(self, writes: Sequence[Write]) -> list[WriteResult]:
+        """Apply a unit of work's *writes* in one transaction, run again if it was transient.
+
+        Each attempt starts from nothing (the server aborted the one before), so the writes
+        are applied afresh: an append reads its stream version and position again. After
+        :data:`TRANSACTION_ATTEMPTS` the last :class:`TransactionConflict` is raised.
+        """
+        if current_session(self.database.client) is not None:  # the caller's transaction
+            return await apply_in_order(writes)
+        attempt = 1
+        while True:
+            try:
+                async with self.transaction():
+                    return await apply_in_order(writes)
+            except TransactionConflict:
+                if attempt == TRANSACTION_ATTEMPTS:
+                    raise
+                attempt += 1
