@@ -37,7 +37,8 @@ IMPORT_LINTER = "import-linter==2.17"
 BENCH_PEERS = ["eventsourcing==9.5.6"]
 
 
-#: Extras of first-party plugins that the tests need (the in-process MongoDB stand-ins).
+#: Extras of first-party plugins that the tests need (the MongoDB stand-ins: in-process
+#: databases, and mockupdb for the scripted wire-protocol server the real driver talks to).
 TEST_EXTRAS = {"mongodb": "[fake]"}
 
 
@@ -88,6 +89,9 @@ def contract_mongodb_real(session: nox.Session) -> None:
     _install_project(session)
     session.run("victor", "backends")
     session.run("pytest", "--victor-backend=mongodb", *session.posargs)
+    # The backend's own tests that only a replica set can answer (skipped on a standalone).
+    replica_set = ROOT / "plugins" / "victor-mongodb" / "tests" / "test_mongodb_real_replica_set.py"
+    session.run("pytest", str(replica_set), *session.posargs)
 
 
 @nox.session

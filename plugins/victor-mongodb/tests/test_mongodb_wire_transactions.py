@@ -27,6 +27,7 @@ from victor_core import (
     Aggregate,
     AggregateRepository,
     BackendError,
+    CapabilityNotSupported,
     ConcurrencyError,
     TransientError,
     UnitOfWork,
@@ -231,4 +232,22 @@ async def test_a_transaction_reads_a_majority_snapshot_on_the_primary_and_commit
     assert "$readPreference" not in first or first["$readPreference"]["mode"] == "primary"
     commit = scripted.sent("commitTransaction")[0]
     assert commit["writeConcern"] == {"w": "majority", "j": True}
+    await database.close()
+
+
+async def test_a_standalone_server_refuses_a_unit_of_work_unless_it_is_best_effort(
+    scripted_standalone: ScriptedServer,
+) -> None:
+    database = MongoDatabase(scripted_standalone.url())
+    uow = new_note_commit(database)
+
+    with pytest.raises(CapabilityNotSupported, match="replica set"):
+        await uow.commit()
+    assert scripted_standalone.sent("insert") == []
+
+    await uow.commit(best_effort=True)
+
+    (insert,) = scripted_standalone.sent("insert")
+    assert not in_transaction(insert)
+    assert not uow.has_changes()
     await database.close()
