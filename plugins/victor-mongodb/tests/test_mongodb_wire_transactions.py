@@ -9,8 +9,10 @@ says what to do, never a commit reported that did not happen.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
+import pymongo
 import pytest
 
 pytest.importorskip("mockupdb", reason="pip install 'victor-mongodb[fake]'")
@@ -28,11 +30,18 @@ from victor_core import (
     AggregateRepository,
     BackendError,
     CapabilityNotSupported,
+    Command,
+    CommandResult,
     ConcurrencyError,
+    Entity,
+    HandlerRegistry,
+    Mediator,
+    RetryCommandMiddleware,
     TransientError,
     UnitOfWork,
 )
 from victor_mongodb import MongoDatabase, MongoEventStore, MongoRepository
+from victor_mongodb.transactions import TRANSACTION_ATTEMPTS
 
 pytestmark = pytest.mark.asyncio
 
@@ -93,7 +102,6 @@ async def test_a_conflict_that_persists_is_a_transient_error_after_a_bounded_num
     with pytest.raises(TransientError, match="run it again") as raised:
         await uow.commit()
 
-    # RetryCommandMiddleware retries TransientError by default: the command is retried.
     assert "nothing of the transaction was stored" in str(raised.value).lower()
     assert 1 < len(scripted.sent("insert")) <= 10
     assert scripted.sent("commitTransaction") == []
@@ -251,3 +259,58 @@ async def test_a_standalone_server_refuses_a_unit_of_work_unless_it_is_best_effo
     assert not in_transaction(insert)
     assert not uow.has_changes()
     await database.close()
+
+
+@dataclasses.dataclass
+class DraftNote(Command):
+    note_id: str = ""
+
+
+async def test_retry_command_middleware_runs_a_command_whose_transaction_kept_conflicting(
+    scripted: ScriptedServer,
+) -> None:
+    database = MongoDatabase(scripted.url())
+    notes = MongoRepository(Note, database)
+    scripted.script("insert", *[WRITE_CONFLICT] * TRANSACTION_ATTEMPTS)  # the first command
+
+    async def draft(command: DraftNote) -> CommandResult:
+        uow = UnitOfWork()
+        uow.register_repository(notes, Note)
+        uow.register_new(Note(id=command.note_id, text="draft"))
+        await uow.commit()
+        return CommandResult(success=True)
+
+    mediator = Mediator(registry=HandlerRegistry())
+    mediator.command_bus.use(RetryCommandMiddleware(max=1, base_delay=0))
+    mediator.register_command(DraftNote, draft)
+
+    assert (await mediator.send(DraftNote(note_id="n1"))).success
+    assert len(scripted.sent("commitTransaction")) == 1
+    await database.close()
+
+
+@dataclasses.dataclass
+class Label(Entity):
+    __entity_name__ = "victor_test_labels"
+    name: str = ""
+
+
+async def test_a_transaction_over_two_databases_of_one_client_makes_both_schemas_first(
+    scripted: ScriptedServer,
+) -> None:
+    client: pymongo.AsyncMongoClient[dict[str, Any]] = pymongo.AsyncMongoClient(scripted.url())
+    uow = UnitOfWork()
+    uow.register_repository(MongoRepository(Note, client=client, database="app"), Note)
+    uow.register_repository(MongoRepository(Label, client=client, database="other"), Label)
+    uow.register_new(Note(id="n1"))
+    uow.register_new(Label(id="l1"))
+
+    await uow.commit()
+
+    started = next(i for i, c in enumerate(scripted.commands) if c.get("startTransaction"))
+    made = {
+        (c["$db"], c["createIndexes"]) for c in scripted.commands[:started] if "createIndexes" in c
+    }
+    assert {("app", "victor_test_notes"), ("other", "victor_test_labels")} <= made
+    assert not any("createIndexes" in c for c in scripted.commands[started:])
+    await client.close()

@@ -33,7 +33,7 @@ from victor_mongodb.client import ClientAdapter, resolved
 from victor_mongodb.errors import translated
 from victor_mongodb.settings import OWN_OPTIONS, MongoSettings
 from victor_mongodb.testing import is_stand_in
-from victor_mongodb.transactions import MongoTransactionManager, joined
+from victor_mongodb.transactions import MongoTransactionManager, joined, register
 
 #: How victor writes unless the client says otherwise: confirmed by a majority, journaled.
 MAJORITY_JOURNALED = WriteConcern("majority", j=True)
@@ -88,6 +88,7 @@ class MongoDatabase:
         self._prepared: set[str] = set()
         self._transactions: bool | None = None
         self._closed = False
+        register(self)
 
     @property
     def client(self) -> Any:
@@ -142,7 +143,13 @@ class MongoDatabase:
                 if exc.code != NAMESPACE_EXISTS:  # created by another process meanwhile
                     raise
             if indexes:
-                await self.collection(name).create_indexes(indexes)
+                collection = self.collection(name)
+                # Only the missing ones: opening an existing database then asks the server to
+                # build nothing (a role without createIndex can use it).
+                existing = await resolved(collection.index_information())
+                missing = [i for i in indexes if i.document["name"] not in existing]
+                if missing:
+                    await collection.create_indexes(missing)
         self._prepared.add(name)
 
     async def ensure_schema(self) -> None:

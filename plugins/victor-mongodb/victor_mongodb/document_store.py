@@ -175,7 +175,9 @@ class MongoDocumentStore(DocumentStore):
         change = {"$inc": {"last": count}}
         for _ in range(2):  # two creators of the counter may race once
             try:
-                with translated(f"numbering new entities of {self.name!r}", writing=True):
+                # Not a write whose outcome matters: a lost increment only skips positions,
+                # and nothing of the entities is stored yet.
+                with translated(f"numbering new entities of {self.name!r}"):
                     counter = await sequences.find_one_and_update(
                         {"_id": self.name},
                         change,

@@ -12,11 +12,12 @@ next global position until it commits, so other appends wait for it (see
 :mod:`victor_mongodb.event_log`). A standalone server has no transactions; entering one
 there raises :class:`~victor_core.CapabilityNotSupported` before anything is written.
 
-Before a transaction starts, every collection and index of the components on its database
-is created (:meth:`~victor_mongodb.MongoDatabase.ensure_schema`): a server aborts a
-transaction that meets a collection created after its snapshot was taken. A transaction
-reads from one majority-committed snapshot on the primary and commits with the database's
-write concern (majority and journaled by default).
+Before a transaction starts, every collection and index of the components on its client
+(of every database of it victor has open) is created
+(:meth:`~victor_mongodb.MongoDatabase.ensure_schema`): a server aborts a transaction that
+meets a collection created after its snapshot was taken. A transaction reads from one
+majority-committed snapshot on the primary and commits with the database's write concern
+(majority and journaled by default).
 
 A unit of work's commit hands the manager its writes (:meth:`MongoTransactionManager.commit`),
 so the manager can do what PyMongo's ``with_transaction`` does, within a bound: run the
@@ -28,6 +29,7 @@ raised as :class:`~victor_mongodb.errors.TransactionConflict` (a
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -47,10 +49,24 @@ if TYPE_CHECKING:
 _sessions: ContextVar[Mapping[int, Any]] = ContextVar(
     "victor_mongodb_sessions", default=MappingProxyType({})
 )
+#: id(client) -> the databases open on that client, whose schemas a transaction ensures.
+_databases: dict[int, weakref.WeakSet[MongoDatabase]] = {}
 #: How many times a unit of work's transaction is run when the server aborts it as transient.
 TRANSACTION_ATTEMPTS = 5
 #: Every read of a transaction sees one snapshot of majority-committed data.
 SNAPSHOT = ReadConcern("snapshot")
+
+
+def register(database: MongoDatabase) -> None:
+    """Note *database* as one a transaction on its client may write to."""
+    _databases.setdefault(id(database.client), weakref.WeakSet()).add(database)
+
+
+async def ensure_schemas(client: Any) -> None:
+    """Create the collections and indexes of every open database on *client*."""
+    for database in list(_databases.get(id(client), ())):
+        if not database.closed:
+            await database.ensure_schema()
 
 
 def current_session(client: Any) -> Any | None:
@@ -97,6 +113,7 @@ class MongoTransactionManager:
                 "rs0, then rs.initiate()) or commit without a transaction"
             )
         await self.database.ensure_schema()
+        await ensure_schemas(client)
         options = {
             "read_concern": SNAPSHOT,
             "write_concern": self.database.write_concern,
