@@ -75,6 +75,7 @@ from victor_core.eventsourcing.repository import AggregateRepository
 from victor_core.eventsourcing.serializer import EventSerializer
 from victor_core.eventsourcing.snapshots import SnapshotRecord, SnapshotRecorder
 from victor_core.eventsourcing.store import EventStore
+from victor_core.eventsourcing.subscriptions import Subscription
 from victor_core.eventsourcing.upcasting import UpcasterRegistry, upcaster, upcasters
 from victor_core.plugins.backend_info import CONTRACT_VERSION, BackendInfo, Capability
 from victor_core.plugins.contract import ContractInstance
@@ -194,6 +195,7 @@ __all__ = [
     "StoreClosed",
     "StoredEventRecord",
     "StreamState",
+    "Subscription",
     "TransactionManager",
     "TransientError",
     "UnitOfWork",

@@ -50,6 +50,7 @@ from victor_core.eventsourcing.records import (
 )
 from victor_core.eventsourcing.serializer import EventSerializer, dumps
 from victor_core.eventsourcing.snapshots import SnapshotRecord, SnapshotRecorder
+from victor_core.eventsourcing.subscriptions import AppendBroadcast, AppendSignal
 from victor_core.plugins.backend_info import CONTRACT_VERSION, BackendInfo, Capability
 from victor_core.plugins.contract import ContractInstance
 from victor_core.plugins.hookspecs import hookimpl
@@ -106,8 +107,10 @@ __all__ = [
     "CONTRACT_VERSION",
     "AllOf",
     "AnyOf",
+    "AppendBroadcast",
     "AppendEvents",
     "AppendResult",
+    "AppendSignal",
     "BackendError",
     "BackendInfo",
     "BackendURL",

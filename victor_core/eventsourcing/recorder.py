@@ -18,6 +18,7 @@ from victor_core.eventsourcing.records import (
     NewEventRecord,
     StoredEventRecord,
 )
+from victor_core.eventsourcing.subscriptions import AppendSignal
 
 _VERSION_AT_PAGE = 500
 
@@ -57,7 +58,12 @@ class EventRecorder(abc.ABC):
 
     @abc.abstractmethod
     async def read_all(self, from_position: int, limit: int) -> Sequence[StoredEventRecord]:
-        """Up to *limit* records with ``position >= from_position``, in position order."""
+        """Up to *limit* records with ``position >= from_position``, in position order.
+
+        Subscriptions and projections move past every position returned here, so never
+        return a record while a lower position may still commit (an engine whose positions
+        can commit out of order must hold back the records after such a gap).
+        """
 
     @abc.abstractmethod
     async def stream_version(self, stream_id: str) -> int:
@@ -79,6 +85,15 @@ class EventRecorder(abc.ABC):
                 version = record.version
             if len(page) < _VERSION_AT_PAGE:
                 return version
+
+    def append_signal(self) -> AppendSignal | None:
+        """What wakes this recorder's subscriptions when events are appended; None to poll.
+
+        Without a signal a caught-up subscription calls :meth:`read_all` once per poll
+        interval. Return an :class:`~victor_core.eventsourcing.subscriptions.AppendBroadcast`
+        that appends notify (for appends in this process), or a signal of the engine's own.
+        """
+        return None
 
     async def close(self) -> None:  # noqa: B027 - optional for recorders holding nothing
         """Release connections; the recorder is not used afterwards."""

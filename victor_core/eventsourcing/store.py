@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 from types import TracebackType
@@ -21,6 +22,7 @@ from victor_core.eventsourcing.records import (
 )
 from victor_core.eventsourcing.serializer import EventSerializer, as_utc
 from victor_core.eventsourcing.snapshots import SnapshotRecord, SnapshotRecorder
+from victor_core.eventsourcing.subscriptions import DEFAULT_POLL_INTERVAL, Subscription
 
 #: How many records ``read_all`` asks the backend for at a time.
 DEFAULT_PAGE_SIZE = 500
@@ -56,6 +58,7 @@ class EventStore:
         #: Where projection runners keep their positions, when the backend has them.
         self.checkpoints = checkpoints
         self._closed = False
+        self._subscriptions: weakref.WeakSet[Subscription] = weakref.WeakSet()
 
     async def append(
         self,
@@ -169,6 +172,43 @@ class EventStore:
             if remaining is not None:
                 remaining -= len(page)
 
+    def subscribe(
+        self,
+        from_position: int = 0,
+        *,
+        types: Iterable[type[Event] | str] | type[Event] | str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+    ) -> Subscription:
+        """Every event from *from_position* (inclusive) on, then each new one as it commits.
+
+        Use it with ``async for`` (and ``async with`` to close it): it catches up through
+        :meth:`read_all` and then waits, without busy polling, for the backend's signal that
+        something was appended; in global order, each event once. *types* keeps only events
+        of those classes (and their subclasses) or stored type names. *poll_interval* bounds
+        how long an append the backend cannot signal (another process's, say) goes unseen.
+        """
+        self._check_open()
+        _check_positive("from_position", from_position, allow_zero=True)
+        _check_positive("page_size", page_size)
+        if (
+            isinstance(poll_interval, bool)
+            or not isinstance(poll_interval, int | float)
+            or not poll_interval > 0
+        ):
+            raise ConfigurationError(
+                f"poll_interval must be a positive number of seconds, got {poll_interval!r}"
+            )
+        subscription = Subscription(
+            self,
+            min(from_position, _LARGEST),
+            types=types,
+            page_size=min(page_size, _LARGEST),
+            poll_interval=float(poll_interval),
+        )
+        self._subscriptions.add(subscription)
+        return subscription
+
     async def stream_version(self, stream_id: str) -> int:
         """The version of the last event in *stream_id*, 0 when it does not exist."""
         self._check_open()
@@ -191,6 +231,8 @@ class EventStore:
         """Release the backend's resources. Closing twice is harmless."""
         if not self._closed:
             self._closed = True
+            for subscription in list(self._subscriptions):
+                subscription._wake()
             for part in (self.checkpoints, self.snapshots):
                 if part is not None:
                     await part.close()

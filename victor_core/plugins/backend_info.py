@@ -37,6 +37,8 @@ class Capability(enum.StrEnum):
     CHECKPOINTS = "checkpoints"
     #: Several processes can share one storage safely.
     MULTI_PROCESS = "multi_process"
+    #: ``store.subscribe`` catches up and follows appends of every store on the storage.
+    SUBSCRIPTIONS = "subscriptions"
 
 
 def _schemes(schemes: Iterable[str]) -> tuple[str, ...]:

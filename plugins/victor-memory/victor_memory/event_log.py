@@ -11,6 +11,7 @@ import threading
 from collections.abc import Sequence
 
 from victor_core.backend import (
+    AppendBroadcast,
     AppendResult,
     EventRecorder,
     ExpectedVersion,
@@ -27,6 +28,8 @@ class MemoryEventLog:
         self.lock = threading.Lock()
         self.records: list[StoredEventRecord] = []
         self.streams: dict[str, list[StoredEventRecord]] = {}
+        #: Wakes subscriptions in any thread; notified once an append is in place for good.
+        self.appended = AppendBroadcast()
 
     def append_holding_lock(
         self,
@@ -77,7 +80,9 @@ class InMemoryEventRecorder(EventRecorder):
         expected_version: ExpectedVersion,
     ) -> AppendResult:
         with self.log.lock:
-            return self.log.append_holding_lock(stream_id, records, expected_version)
+            result = self.log.append_holding_lock(stream_id, records, expected_version)
+        self.log.appended.notify(result.positions[-1])
+        return result
 
     async def read_stream(
         self,
@@ -97,6 +102,9 @@ class InMemoryEventRecorder(EventRecorder):
     async def read_all(self, from_position: int, limit: int) -> Sequence[StoredEventRecord]:
         with self.log.lock:
             return self.log.records[from_position - 1 : from_position - 1 + limit]
+
+    def append_signal(self) -> AppendBroadcast:
+        return self.log.appended
 
     async def stream_version(self, stream_id: str) -> int:
         with self.log.lock:

@@ -35,6 +35,7 @@ def victor_backend_info() -> BackendInfo:
             Capability.REPOSITORY,
             Capability.SNAPSHOTS,
             Capability.CHECKPOINTS,
+            Capability.SUBSCRIPTIONS,
             Capability.TRANSACTIONS,
         },
         description="In-process storage for tests and prototypes; nothing survives the process.",

@@ -62,11 +62,18 @@ class MemoryTransactionManager:
             for lock in locks:
                 held.enter_context(lock)
             try:
-                return [_apply(write, undo) for write in writes]
+                results = [_apply(write, undo) for write in writes]
             except BaseException:
                 for step in reversed(undo):
                     step()
                 raise
+        # Subscriptions hear of the appends only now that nothing can take them back.
+        for write, result in zip(writes, results, strict=True):
+            if isinstance(write, AppendEvents) and isinstance(result, AppendResult):
+                log = _target(write)
+                assert isinstance(log, MemoryEventLog)
+                log.appended.notify(result.positions[-1])
+        return results
 
 
 def is_memory_resource(resource: object) -> bool:

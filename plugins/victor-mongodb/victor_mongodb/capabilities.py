@@ -32,6 +32,7 @@ IN_PROCESS = frozenset(
         Capability.GLOBAL_ORDER,
         Capability.SNAPSHOTS,
         Capability.CHECKPOINTS,
+        Capability.SUBSCRIPTIONS,
         Capability.REPOSITORY,
         Capability.SPECIFICATION_PUSHDOWN,
     }

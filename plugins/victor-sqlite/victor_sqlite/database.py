@@ -28,6 +28,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, Self, TypeVar, cast
@@ -35,7 +36,13 @@ from typing import Any, Self, TypeVar, cast
 import aiosqlite
 import attrs
 
-from victor_core.backend import BackendError, ConfigurationError, StoreClosed, VictorError
+from victor_core.backend import (
+    AppendBroadcast,
+    BackendError,
+    ConfigurationError,
+    StoreClosed,
+    VictorError,
+)
 from victor_sqlite.schema import SchemaPart, check_ownership, claim, ensure_part
 from victor_sqlite.settings import SQLiteSettings
 
@@ -80,6 +87,15 @@ class SQLiteDatabase:
         # Set while no write is in flight, so that closing can wait for the last commit.
         self._idle = asyncio.Event()
         self._idle.set()
+        self._appended = (
+            AppendBroadcast() if self.settings.in_memory else _broadcast_of(self.settings.path)
+        )
+
+    @property
+    def appended(self) -> AppendBroadcast:
+        """Notified after each commit that appended events, by every connection to the file
+        in this process; subscriptions in this process wait on it."""
+        return self._appended
 
     @property
     def closed(self) -> bool:
@@ -242,6 +258,20 @@ class SQLiteDatabase:
                 raise _translate(exc, settings) from exc
             raise
         self._connection, self._submit, self._raw = connection, submit, raw
+
+
+_broadcasts: weakref.WeakValueDictionary[str, AppendBroadcast] = weakref.WeakValueDictionary()
+_broadcasts_lock = threading.Lock()
+
+
+def _broadcast_of(path: str) -> AppendBroadcast:
+    """The one broadcast of the file at *path* in this process, whichever way it is named."""
+    key = os.path.realpath(path)
+    with _broadcasts_lock:
+        broadcast = _broadcasts.get(key)
+        if broadcast is None:
+            broadcast = _broadcasts[key] = AppendBroadcast()
+        return broadcast
 
 
 async def _stopped(worker: object) -> None:

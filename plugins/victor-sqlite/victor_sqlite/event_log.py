@@ -19,6 +19,7 @@ from typing import Any
 
 from victor_core.backend import (
     AppendResult,
+    AppendSignal,
     EventRecorder,
     ExpectedVersion,
     NewEventRecord,
@@ -146,6 +147,32 @@ def _version_at_in(connection: sqlite3.Connection, stream_id: str, moment: str) 
     return int(first_later) - 1
 
 
+def _data_version_in(connection: sqlite3.Connection) -> int:
+    return int(connection.execute("PRAGMA data_version").fetchone()[0])
+
+
+class SQLiteAppendSignal(AppendSignal):
+    """Wakes one subscription: at once for appends in this process, at the poll interval
+    for other processes' (SQLite's ``PRAGMA data_version`` changes when another connection
+    commits, so a quiet file costs one cheap query per interval and no reads)."""
+
+    def __init__(self, database: SQLiteDatabase) -> None:
+        self.database = database
+        self._version: int | None = None
+
+    async def wait(self, after: int, seconds: float) -> bool:
+        if await self.database.appended.wait(after, seconds):
+            return True
+        if self.database.settings.in_memory or self.database.closed:
+            return False
+        version = await self.database.run(_data_version_in)
+        # The first look only sets the mark: what committed before it was not necessarily
+        # read yet, so read once more.
+        changed = version != self._version
+        self._version = version
+        return changed
+
+
 class SQLiteEventRecorder(EventRecorder):
     """An :class:`~victor_core.EventRecorder` on an :class:`SQLiteDatabase`.
 
@@ -168,7 +195,12 @@ class SQLiteEventRecorder(EventRecorder):
             await self.database.ensure(EVENTS)
             self._table_ready = True
         rows = _rows(records)
-        return await self.database.write(_append_rows_in, stream_id, rows, expected_version)
+        result = await self.database.write(_append_rows_in, stream_id, rows, expected_version)
+        self.database.appended.notify(result.positions[-1])
+        return result
+
+    def append_signal(self) -> AppendSignal:
+        return SQLiteAppendSignal(self.database)
 
     async def read_stream(
         self,

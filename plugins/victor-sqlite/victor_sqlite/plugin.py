@@ -39,6 +39,7 @@ def victor_backend_info() -> BackendInfo:
             Capability.MULTI_PROCESS,
             Capability.SNAPSHOTS,
             Capability.CHECKPOINTS,
+            Capability.SUBSCRIPTIONS,
             Capability.TRANSACTIONS,
         },
         description="An SQLite file on aiosqlite: durable (WAL, synchronous=FULL), "

@@ -22,6 +22,7 @@ import attrs
 from victor_core import EventStore
 from victor_core.backend import (
     AppendEvents,
+    AppendResult,
     ConfigurationError,
     DocumentRepository,
     InsertDocuments,
@@ -100,6 +101,9 @@ class SQLiteTransactionManager:
                 assert isinstance(write.store, SQLiteDocumentStore)
                 await write.store._prepare()
         results: list[WriteResult] = await self.database.write(_apply_all, steps)
+        appended = [r.positions[-1] for r in results if isinstance(r, AppendResult)]
+        if appended:
+            self.database.appended.notify(max(appended))
         return results
 
     def _own(self, write: Write) -> SQLiteDatabase:
