@@ -87,6 +87,31 @@ class ProjectionFailed(VictorError):
     """A projection's handler raised; the runner's checkpoint stays before that event."""
 
 
+class CheckpointConflict(VictorError):
+    """A checkpoint was not where its runner left it: another runner moved it meanwhile.
+
+    Nothing was saved (and, for a checkpoint committed with the read model, none of the
+    batch's writes either).
+    """
+
+    def __init__(self, name: str, expected: int, found: int) -> None:
+        #: The projection whose checkpoint moved.
+        self.name = name
+        #: Where the runner believed the checkpoint was.
+        self.expected = expected
+        #: Where it was.
+        self.found = found
+        super().__init__(
+            f"the checkpoint of projection {name!r} is at {found}, not at {expected} as this "
+            "runner expected: another runner of the same projection advanced it. Run one "
+            "runner per projection, or give them a lease (ProjectionRunner(..., lease=30))"
+        )
+
+
+class ProjectionTimeout(VictorError, TimeoutError):
+    """A projection did not reach a position in the time given to wait for it."""
+
+
 class EntityNotFound(VictorError, LookupError):
     """No entity with the given id is stored; nothing was changed."""
 

@@ -59,9 +59,28 @@ class CheckpointsInProcess(CheckpointStore):
 
     def __init__(self) -> None:
         self._positions: dict[str, int] = {}
+        self._leases: dict[str, tuple[str, float]] = {}
 
     async def read_checkpoint(self, name: str) -> int | None:
         return self._positions.get(name)
 
     async def write_checkpoint(self, name: str, position: int) -> None:
         self._positions[name] = position
+
+    async def swap_checkpoint(self, name: str, expected: int, position: int) -> int | None:
+        found = self._positions.get(name, 0)
+        if found != expected:
+            return found
+        self._positions[name] = position
+        return None
+
+    async def take_lease(self, name: str, owner: str, now: float, until: float) -> bool:
+        holder = self._leases.get(name)
+        if holder is not None and holder[0] != owner and holder[1] > now:
+            return False
+        self._leases[name] = (owner, until)
+        return True
+
+    async def drop_lease(self, name: str, owner: str) -> None:
+        if self._leases.get(name, ("", 0.0))[0] == owner:
+            del self._leases[name]

@@ -1,22 +1,28 @@
 """Where projection runners remember how far they got: one position per projection name.
 
 A checkpoint is the global position of the last event a projection has handled (0 before
-the first). Backends implement two methods; this class checks the arguments, so every
-backend refuses the same bad input with the same message.
+the first). Runners advance it by compare-and-set, so two runners of one projection cannot
+both move it, and take turns through a *lease*: a claim on the projection, kept in the
+backend, that its holder renews and that lapses when it dies. Backends implement five small
+methods; this class checks the arguments, so every backend refuses the same bad input with
+the same message.
 """
 
 from __future__ import annotations
 
 import abc
+import math
+import time
 
-from victor_core.errors import ConfigurationError
+from victor_core.errors import CheckpointConflict, ConfigurationError
 
 #: Databases store 64-bit integers: no global position is larger.
 _LARGEST_POSITION = 2**63 - 1
 
 
 class CheckpointStore(abc.ABC):
-    """Positions of projections, by name; a backend implements the two ``*_checkpoint`` methods.
+    """Positions of projections, by name; a backend implements the ``*_checkpoint`` and
+    ``*_lease`` methods.
 
     Obtain one from an event store (``store.checkpoints``) to keep checkpoints next to the
     events, or construct a backend's checkpoint store to keep them with the read model.
@@ -31,16 +37,48 @@ class CheckpointStore(abc.ABC):
     async def save(self, name: str, position: int) -> None:
         """Remember that projection *name* has handled every event up to *position*."""
         _check_name(name)
+        _check_position(name, position)
+        await self.write_checkpoint(name, position)
+
+    async def compare_and_set(self, name: str, expected: int, position: int) -> None:
+        """Move *name*'s checkpoint from *expected* to *position*, or raise if it is elsewhere.
+
+        Of two runners that read the same checkpoint, only the first to save moves it; the
+        other gets :class:`~victor_core.errors.CheckpointConflict` and nothing is written.
+        A checkpoint never saved is at 0.
+        """
+        _check_name(name)
+        _check_position(name, expected)
+        _check_position(name, position)
+        found = await self.swap_checkpoint(name, expected, position)
+        if found is not None:
+            raise CheckpointConflict(name, expected, found)
+
+    async def acquire_lease(self, name: str, owner: str, seconds: float) -> bool:
+        """Claim projection *name* for *owner* for *seconds*; True when *owner* holds it now.
+
+        Succeeds when nobody holds the lease, its holder let it lapse, or *owner* already
+        holds it (which renews it). Times are this machine's clock, so every runner of one
+        projection should run on machines whose clocks agree to well within *seconds*.
+        """
+        _check_name(name)
+        _check_owner(owner)
         if (
-            isinstance(position, bool)
-            or not isinstance(position, int)
-            or not 0 <= position <= _LARGEST_POSITION
+            isinstance(seconds, bool)
+            or not isinstance(seconds, int | float)
+            or not 0 < seconds < math.inf
         ):
             raise ConfigurationError(
-                f"a checkpoint is a global position (an int from 0 to 2**63 - 1), got "
-                f"{position!r} for projection {name!r}"
+                f"a lease lasts a positive number of seconds, got {seconds!r} for {name!r}"
             )
-        await self.write_checkpoint(name, position)
+        now = time.time()
+        return await self.take_lease(name, owner, now, now + seconds)
+
+    async def release_lease(self, name: str, owner: str) -> None:
+        """Give up *owner*'s lease on *name* so another runner can take over at once."""
+        _check_name(name)
+        _check_owner(owner)
+        await self.drop_lease(name, owner)
 
     @abc.abstractmethod
     async def read_checkpoint(self, name: str) -> int | None:
@@ -49,6 +87,21 @@ class CheckpointStore(abc.ABC):
     @abc.abstractmethod
     async def write_checkpoint(self, name: str, position: int) -> None:
         """Store *position* for *name*, replacing what was there, durably if the backend is."""
+
+    @abc.abstractmethod
+    async def swap_checkpoint(self, name: str, expected: int, position: int) -> int | None:
+        """In one atomic step: if *name* is at *expected* (0 when absent), store *position*
+        and return ``None``; otherwise change nothing and return the position found."""
+
+    @abc.abstractmethod
+    async def take_lease(self, name: str, owner: str, now: float, until: float) -> bool:
+        """In one atomic step: if nobody holds *name*'s lease, its holder is *owner*, or it
+        ran out at or before *now*, make *owner* its holder until *until* and return True;
+        otherwise change nothing and return False. Times are seconds since the epoch."""
+
+    @abc.abstractmethod
+    async def drop_lease(self, name: str, owner: str) -> None:
+        """End *name*'s lease if *owner* holds it; otherwise change nothing."""
 
     async def close(self) -> None:  # noqa: B027 - optional for stores holding nothing
         """Release connections; the store is not used afterwards."""
@@ -59,4 +112,23 @@ def _check_name(name: object) -> None:
         raise ConfigurationError(
             f"projection names are non-empty strings, got {name!r}; give the projection a "
             "`name` or pass `name=` to the ProjectionRunner"
+        )
+
+
+def _check_owner(owner: object) -> None:
+    if not isinstance(owner, str) or not owner:
+        raise ConfigurationError(
+            f"a lease owner is a non-empty string naming the runner, got {owner!r}"
+        )
+
+
+def _check_position(name: str, position: object) -> None:
+    if (
+        isinstance(position, bool)
+        or not isinstance(position, int)
+        or not 0 <= position <= _LARGEST_POSITION
+    ):
+        raise ConfigurationError(
+            f"a checkpoint is a global position (an int from 0 to 2**63 - 1), got "
+            f"{position!r} for projection {name!r}"
         )

@@ -183,12 +183,16 @@ class Subscription:
             self.position = self._read_to
         return batch
 
-    async def aclose(self) -> None:
+    def close(self) -> None:
         """Stop the subscription; a consumer waiting in ``async for`` finishes its loop."""
         self._closed = True
         self._buffer.clear()
         if self._interrupt is not None:
             self._interrupt.set()
+
+    async def aclose(self) -> None:
+        """:meth:`close`, for ``contextlib.aclosing`` and async generator habits."""
+        self.close()
 
     async def __aenter__(self) -> Self:
         return self

@@ -39,6 +39,8 @@ class Capability(enum.StrEnum):
     MULTI_PROCESS = "multi_process"
     #: ``store.subscribe`` catches up and follows appends of every store on the storage.
     SUBSCRIPTIONS = "subscriptions"
+    #: Checkpoints move by compare-and-set, and runners take turns through leases kept there.
+    CHECKPOINT_LEASES = "checkpoint_leases"
 
 
 def _schemes(schemes: Iterable[str]) -> tuple[str, ...]:

@@ -23,3 +23,25 @@ class InMemoryCheckpointStore(CheckpointStore):
     async def write_checkpoint(self, name: str, position: int) -> None:
         with self.storage.lock:
             self.storage.checkpoints[name] = position
+
+    async def swap_checkpoint(self, name: str, expected: int, position: int) -> int | None:
+        with self.storage.lock:
+            found = self.storage.checkpoints.get(name, 0)
+            if found != expected:
+                return found
+            self.storage.checkpoints[name] = position
+            return None
+
+    async def take_lease(self, name: str, owner: str, now: float, until: float) -> bool:
+        with self.storage.lock:
+            holder = self.storage.leases.get(name)
+            if holder is not None and holder[0] != owner and holder[1] > now:
+                return False
+            self.storage.leases[name] = (owner, until)
+            return True
+
+    async def drop_lease(self, name: str, owner: str) -> None:
+        with self.storage.lock:
+            holder = self.storage.leases.get(name)
+            if holder is not None and holder[0] == owner:
+                del self.storage.leases[name]

@@ -36,6 +36,7 @@ def victor_backend_info() -> BackendInfo:
             Capability.SNAPSHOTS,
             Capability.CHECKPOINTS,
             Capability.SUBSCRIPTIONS,
+            Capability.CHECKPOINT_LEASES,
             Capability.TRANSACTIONS,
         },
         description="In-process storage for tests and prototypes; nothing survives the process.",

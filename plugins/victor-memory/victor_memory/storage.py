@@ -25,10 +25,12 @@ class MemoryStorage:
         self.name = name
         self.event_log = MemoryEventLog()
         self.snapshots = MemorySnapshotShelf()
-        #: Guards what has no lock of its own (the checkpoints).
+        #: Guards what has no lock of its own (the checkpoints and leases).
         self.lock = threading.Lock()
         #: projection name -> global position of the last event it handled
         self.checkpoints: dict[str, int] = {}
+        #: projection name -> (owner, seconds since the epoch its lease runs out)
+        self.leases: dict[str, tuple[str, float]] = {}
         #: entity name -> its documents (see victor_memory.repository)
         self.entity_tables: dict[str, MemoryEntityTable] = {}
 

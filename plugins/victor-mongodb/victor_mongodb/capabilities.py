@@ -33,6 +33,7 @@ IN_PROCESS = frozenset(
         Capability.SNAPSHOTS,
         Capability.CHECKPOINTS,
         Capability.SUBSCRIPTIONS,
+        Capability.CHECKPOINT_LEASES,
         Capability.REPOSITORY,
         Capability.SPECIFICATION_PUSHDOWN,
     }

@@ -14,6 +14,8 @@ from victor_mongodb.event_log import timestamp_text
 
 #: The collection holding checkpoint documents.
 CHECKPOINTS = "victor_checkpoints"
+#: The collection holding one lease document per projection: its owner and ``until``.
+LEASES = "victor_leases"
 
 
 class MongoCheckpointStore(CheckpointStore):
@@ -70,6 +72,52 @@ class MongoCheckpointStore(CheckpointStore):
             # Two writers raced to create the document: the second one updates it.
             with translated(where, writing=True):
                 await checkpoints.update_one({"_id": name}, change, upsert=True, **collated)
+
+    async def swap_checkpoint(self, name: str, expected: int, position: int) -> int | None:
+        checkpoints = self.database.collection(CHECKPOINTS)
+        change = {"$set": {"position": position, "updated_at": timestamp_text(utc_now())}}
+        joined = self.database.joined()
+        with translated(f"advancing the checkpoint of projection {name!r}"):
+            moved = await checkpoints.update_one(
+                {"_id": {"$eq": name}, "position": {"$eq": expected}}, change, **joined
+            )
+            if moved.matched_count == 1:
+                return None
+            if expected == 0:
+                # Never saved counts as 0: the first save creates the document, and of two
+                # runners creating it, the unique _id lets one through.
+                try:
+                    await checkpoints.insert_one(
+                        {"_id": name, "position": position, **change["$set"]}, **joined
+                    )
+                    return None
+                except DuplicateKeyError:
+                    if joined:
+                        raise
+            found = await checkpoints.find_one({"_id": {"$eq": name}}, **joined)
+        return 0 if found is None else int(found["position"])
+
+    async def take_lease(self, name: str, owner: str, now: float, until: float) -> bool:
+        leases = self.database.collection(LEASES)
+        claimable = {
+            "_id": {"$eq": name},
+            "$or": [{"owner": {"$eq": owner}}, {"until": {"$lte": now}}],
+        }
+        change = {"$set": {"owner": owner, "until": until}}
+        with translated(f"taking the lease of projection {name!r}"):
+            taken = await leases.update_one(claimable, change)
+            if taken.matched_count == 1:
+                return True
+            try:
+                await leases.insert_one({"_id": name, "owner": owner, "until": until})
+            except DuplicateKeyError:
+                return False  # held by another runner, and not run out
+        return True
+
+    async def drop_lease(self, name: str, owner: str) -> None:
+        leases = self.database.collection(LEASES)
+        with translated(f"releasing the lease of projection {name!r}"):
+            await leases.delete_one({"_id": {"$eq": name}, "owner": {"$eq": owner}})
 
     async def close(self) -> None:
         if self.owns_database:

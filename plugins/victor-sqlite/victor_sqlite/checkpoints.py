@@ -1,4 +1,8 @@
-"""The SQLite checkpoint store: one row per projection, written in its own transaction."""
+"""The SQLite checkpoint store: one row per projection, written in its own transaction.
+
+Leases live in a table of their own (a schema part added after the checkpoints), one row
+per projection naming its holder and when its claim runs out.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +30,27 @@ CHECKPOINTS = SchemaPart(
     ),
 )
 
+LEASES = SchemaPart(
+    name="leases",
+    version=1,
+    statements=(
+        """
+        CREATE TABLE victor_leases (
+            name TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            until REAL NOT NULL
+        ) WITHOUT ROWID
+        """,
+    ),
+)
+
 _READ = "SELECT position FROM victor_checkpoints WHERE name = ?"
+_TAKE_LEASE = (
+    "INSERT INTO victor_leases (name, owner, until) VALUES (?, ?, ?)"
+    " ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until"
+    " WHERE victor_leases.owner = excluded.owner OR victor_leases.until <= ?"
+)
+_DROP_LEASE = "DELETE FROM victor_leases WHERE name = ? AND owner = ?"
 _WRITE = (
     "INSERT INTO victor_checkpoints (name, position, updated_at) VALUES (?, ?, ?)"
     " ON CONFLICT (name) DO UPDATE SET position = excluded.position,"
@@ -47,6 +71,29 @@ def write_checkpoint_in(connection: sqlite3.Connection, name: str, position: int
     delivery exactly once.
     """
     connection.execute(_WRITE, (name, position, timestamp_text(utc_now())))
+
+
+def swap_checkpoint_in(
+    connection: sqlite3.Connection, name: str, expected: int, position: int
+) -> int | None:
+    """Compare-and-set inside the caller's write transaction: None when it moved, else the
+    position found (and nothing written)."""
+    found = _read_in(connection, name)
+    found = 0 if found is None else found
+    if found != expected:
+        return found
+    write_checkpoint_in(connection, name, position)
+    return None
+
+
+def _take_lease_in(
+    connection: sqlite3.Connection, name: str, owner: str, now: float, until: float
+) -> bool:
+    return connection.execute(_TAKE_LEASE, (name, owner, until, now)).rowcount == 1
+
+
+def _drop_lease_in(connection: sqlite3.Connection, name: str, owner: str) -> None:
+    connection.execute(_DROP_LEASE, (name, owner))
 
 
 class SQLiteCheckpointStore(CheckpointStore):
@@ -79,6 +126,18 @@ class SQLiteCheckpointStore(CheckpointStore):
     async def write_checkpoint(self, name: str, position: int) -> None:
         await self.database.ensure(CHECKPOINTS)
         await self.database.write(write_checkpoint_in, name, position)
+
+    async def swap_checkpoint(self, name: str, expected: int, position: int) -> int | None:
+        await self.database.ensure(CHECKPOINTS)
+        return await self.database.write(swap_checkpoint_in, name, expected, position)
+
+    async def take_lease(self, name: str, owner: str, now: float, until: float) -> bool:
+        await self.database.ensure(LEASES)
+        return await self.database.write(_take_lease_in, name, owner, now, until)
+
+    async def drop_lease(self, name: str, owner: str) -> None:
+        await self.database.ensure(LEASES)
+        await self.database.write(_drop_lease_in, name, owner)
 
     async def close(self) -> None:
         if self.owns_database:

@@ -40,6 +40,7 @@ def victor_backend_info() -> BackendInfo:
             Capability.SNAPSHOTS,
             Capability.CHECKPOINTS,
             Capability.SUBSCRIPTIONS,
+            Capability.CHECKPOINT_LEASES,
             Capability.TRANSACTIONS,
         },
         description="An SQLite file on aiosqlite: durable (WAL, synchronous=FULL), "
