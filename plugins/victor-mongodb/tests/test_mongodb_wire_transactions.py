@@ -23,6 +23,7 @@ from scripted_server import (
     WRITE_CONCERN_TIMEOUT,
     WRITE_CONFLICT,
     ScriptedServer,
+    cursor,
 )
 
 from victor_core import (
@@ -37,10 +38,12 @@ from victor_core import (
     HandlerRegistry,
     Mediator,
     RetryCommandMiddleware,
+    StaleEntity,
     TransientError,
     UnitOfWork,
 )
 from victor_mongodb import MongoDatabase, MongoEventStore, MongoRepository
+from victor_mongodb.testing import fake_client
 from victor_mongodb.transactions import TRANSACTION_ATTEMPTS
 
 pytestmark = pytest.mark.asyncio
@@ -314,3 +317,46 @@ async def test_a_transaction_over_two_databases_of_one_client_makes_both_schemas
     assert {("app", "victor_test_notes"), ("other", "victor_test_labels")} <= made
     assert not any("createIndexes" in c for c in scripted.commands[started:])
     await client.close()
+
+
+@dataclasses.dataclass
+class Counter(Entity):
+    __entity_name__ = "victor_test_counters"
+    value: int = 0
+    version: int = 0
+
+
+async def stored_counter(version: int) -> dict[str, Any]:
+    """A counter document exactly as victor stores it (made on the in-process stand-in)."""
+    database = MongoDatabase(client=fake_client(), database="app")
+    await MongoRepository(Counter, database).add(Counter(id="c1", version=version))
+    document = await database.collection("victor_test_counters").find_one({"_id": "c1"})
+    assert document is not None
+    return dict(document)
+
+
+async def test_an_update_that_conflicts_and_then_finds_a_newer_version_is_stale(
+    scripted: ScriptedServer,
+) -> None:
+    loaded, newer = await stored_counter(version=0), await stored_counter(version=1)
+    scripted.script(
+        "find",
+        cursor(loaded),  # the unit of work loads version 0
+        cursor(loaded),  # the first attempt finds it at version 0
+        cursor(),  # the second attempt: no longer at version 0
+        cursor(newer),  # what is stored now, to say so
+    )
+    scripted.script("update", WRITE_CONFLICT)
+    counters = MongoRepository(Counter, scripted.url())
+    uow = UnitOfWork()
+    uow.register_repository(counters, Counter)
+    counter = await uow.get(Counter, "c1")
+    assert counter is not None
+    counter.value += 1
+
+    with pytest.raises(StaleEntity, match="version 1"):
+        await uow.commit()
+
+    assert len(scripted.sent("update")) == 1
+    assert scripted.sent("commitTransaction") == []
+    await counters.close()
