@@ -219,6 +219,7 @@ async def test_ensure_schema_creates_every_collection_and_index_up_front(
             "victor_events",
             "victor_snapshots",
             "victor_checkpoints",
+            "victor_leases",
             "victor_test_notes",
             "victor_sequences",
         ]

@@ -42,10 +42,15 @@ class MongoCheckpointStore(CheckpointStore):
             self.database = MongoDatabase(database, **options)
             self.owns_database = True
         self.database.declare(CHECKPOINTS)
+        self.database.declare(LEASES)
 
     async def _checkpoints(self) -> Any:
         await self.database.prepare(CHECKPOINTS)
         return self.database.collection(CHECKPOINTS)
+
+    async def _leases(self) -> Any:
+        await self.database.prepare(LEASES)
+        return self.database.collection(LEASES)
 
     async def read_checkpoint(self, name: str) -> int | None:
         checkpoints = await self._checkpoints()
@@ -74,12 +79,16 @@ class MongoCheckpointStore(CheckpointStore):
                 await checkpoints.update_one({"_id": name}, change, upsert=True, **collated)
 
     async def swap_checkpoint(self, name: str, expected: int, position: int) -> int | None:
-        checkpoints = self.database.collection(CHECKPOINTS)
+        checkpoints = await self._checkpoints()
         change = {"$set": {"position": position, "updated_at": timestamp_text(utc_now())}}
         joined = self.database.joined()
-        with translated(f"advancing the checkpoint of projection {name!r}"):
+        collated = self.database.collated()
+        with translated(f"advancing the checkpoint of projection {name!r}", writing=True):
             moved = await checkpoints.update_one(
-                {"_id": {"$eq": name}, "position": {"$eq": expected}}, change, **joined
+                {"_id": {"$eq": name}, "position": {"$eq": expected}},
+                change,
+                **joined,
+                **collated,
             )
             if moved.matched_count == 1:
                 return None
@@ -94,18 +103,19 @@ class MongoCheckpointStore(CheckpointStore):
                 except DuplicateKeyError:
                     if joined:
                         raise
-            found = await checkpoints.find_one({"_id": {"$eq": name}}, **joined)
+            found = await checkpoints.find_one({"_id": {"$eq": name}}, **joined, **collated)
         return 0 if found is None else int(found["position"])
 
     async def take_lease(self, name: str, owner: str, now: float, until: float) -> bool:
-        leases = self.database.collection(LEASES)
+        leases = await self._leases()
+        collated = self.database.collated()
         claimable = {
             "_id": {"$eq": name},
             "$or": [{"owner": {"$eq": owner}}, {"until": {"$lte": now}}],
         }
         change = {"$set": {"owner": owner, "until": until}}
-        with translated(f"taking the lease of projection {name!r}"):
-            taken = await leases.update_one(claimable, change)
+        with translated(f"taking the lease of projection {name!r}", writing=True):
+            taken = await leases.update_one(claimable, change, **collated)
             if taken.matched_count == 1:
                 return True
             try:
@@ -115,9 +125,11 @@ class MongoCheckpointStore(CheckpointStore):
         return True
 
     async def drop_lease(self, name: str, owner: str) -> None:
-        leases = self.database.collection(LEASES)
-        with translated(f"releasing the lease of projection {name!r}"):
-            await leases.delete_one({"_id": {"$eq": name}, "owner": {"$eq": owner}})
+        leases = await self._leases()
+        with translated(f"releasing the lease of projection {name!r}", writing=True):
+            await leases.delete_one(
+                {"_id": {"$eq": name}, "owner": {"$eq": owner}}, **self.database.collated()
+            )
 
     async def close(self) -> None:
         if self.owns_database:

@@ -25,7 +25,7 @@ from victor_core.backend import (
     entity_name,
     record_fields,
 )
-from victor_mongodb.checkpoints import CHECKPOINTS
+from victor_mongodb.checkpoints import CHECKPOINTS, LEASES
 from victor_mongodb.database import MongoDatabase
 from victor_mongodb.document_store import SEQUENCES, MongoDocumentStore
 from victor_mongodb.documents import check_field_names
@@ -38,7 +38,7 @@ E = TypeVar("E", bound=Entity)
 
 _BAD_COLLECTION_NAME = re.compile(r"[$\x00]")
 #: Collections victor keeps for itself in every database it uses.
-_VICTORS_OWN = frozenset({EVENTS, SNAPSHOTS, CHECKPOINTS, SEQUENCES})
+_VICTORS_OWN = frozenset({EVENTS, SNAPSHOTS, CHECKPOINTS, LEASES, SEQUENCES})
 
 
 Location = str | BackendURL | MongoSettings | MongoDatabase | None
