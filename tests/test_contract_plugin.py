@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.distributions import install_distribution
+from victor_core import CONTRACT_VERSION
 
 pytest_plugins = ["pytester"]
 
@@ -37,7 +38,7 @@ def test_a_selected_backend_runs_the_suite_and_names_each_missing_capability(
     )
 
     output = result.stdout.str()
-    assert "victor contract suite v1 against backend 'memory'" in output
+    assert f"victor contract suite v{CONTRACT_VERSION} against backend 'memory'" in output
     assert "declared capabilities: " in output
     assert "event_store" in output.split("declared capabilities: ")[1].splitlines()[0]
     assert "backend 'memory' does not declare capability 'durability'" in output
@@ -131,12 +132,14 @@ ALTERED_BACKEND = """
     from victor_memory.event_log import InMemoryEventRecorder, MemoryEventLog
 
     LOGS = {{}}
+    EXTRA = ()
 {body}
 
     @hookimpl
     def victor_backend_info():
         return BackendInfo(name="{name}", version="1.0", url_schemes=("{name}",),
-                           capabilities={{Capability.EVENT_STORE, Capability.GLOBAL_ORDER}})
+                           capabilities={{Capability.EVENT_STORE, Capability.GLOBAL_ORDER,
+                                          *EXTRA}})
 
     @hookimpl
     def victor_create_event_store(url, options):
@@ -386,3 +389,88 @@ def test_a_provisioned_database_is_made_once_for_the_run_and_dropped_after_it(
     # One per test, those skipped for their capabilities after seeing the instance included.
     assert instances == [f"instance in {database}"] * (outcomes["passed"] + outcomes["skipped"])
     assert lines[-1] == f"drop {database}"
+
+
+LAGGING_AND_SERIALIZING = """
+    from victor_core.backend import TransientBackendError
+
+    EXTRA = (Capability.IMMEDIATE_READ_ALL, Capability.CONCURRENT_APPENDS)
+
+    class Recorder(InMemoryEventRecorder):
+        in_flight = 0
+
+        async def append(self, stream_id, records, expected_version):
+            # One writer at a time, refusing the others: what a table lock with a short
+            # lock timeout does.
+            Recorder.in_flight += 1
+            try:
+                await asyncio.sleep(0)
+                if Recorder.in_flight > 1:
+                    raise TransientBackendError("the log is locked by another append")
+                return await super().append(stream_id, records, expected_version)
+            finally:
+                Recorder.in_flight -= 1
+
+        async def read_all(self, from_position, limit):
+            # Positions show up one append late, as from a lagging replica.
+            records = await super().read_all(from_position, limit)
+            return records[:-1]
+"""
+
+
+def test_declared_server_capabilities_are_tested_and_a_backend_falling_short_fails(
+    pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from victor_contract_tests.plugin import SUITE_DIR
+
+    source = ALTERED_BACKEND.format(name="shortfall", body=LAGGING_AND_SERIALIZING)
+    result = run_suite_on(
+        pytester,
+        tmp_path,
+        monkeypatch,
+        "shortfall",
+        source,
+        str(SUITE_DIR / "contract_server_capabilities.py"),
+    )
+
+    result.assert_outcomes(failed=2)
+    output = result.stdout.str()
+    assert "read_all on another store showed []" in output
+    assert "appends to different streams failed one another" in output
+    assert "TransientBackendError" in output
+
+
+OFF_CONTRACT_ANSWERS = """
+    class Recorder(InMemoryEventRecorder):
+        async def stream_version(self, stream_id):
+            return None if stream_id.startswith("acct") else await super().stream_version(stream_id)
+
+        async def read_all(self, from_position, limit):
+            return list(reversed(await super().read_all(from_position, limit)))
+"""
+
+
+def test_a_recorder_answering_off_contract_is_named_with_its_method_not_a_type_error(
+    pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from victor_contract_tests.plugin import SUITE_DIR
+
+    source = ALTERED_BACKEND.format(name="offcontract", body=OFF_CONTRACT_ANSWERS)
+    result = run_suite_on(
+        pytester,
+        tmp_path,
+        monkeypatch,
+        "offcontract",
+        source,
+        str(SUITE_DIR / "contract_event_store.py"),
+        str(SUITE_DIR / "contract_global_order.py"),
+    )
+
+    output = result.stdout.str()
+    assert "BackendContractError: Recorder.stream_version broke its contract: returned None" in (
+        output
+    )
+    assert "BackendContractError: Recorder.read_all broke its contract: " in output
+    assert "they must rise strictly" in output
+    assert "TypeError" not in output
+    assert result.parseoutcomes()["failed"] > 2

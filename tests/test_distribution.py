@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from victor_core import CONTRACT_VERSION
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -97,7 +99,7 @@ def test_victor_contract_test_proves_the_third_party_backend(third_party: Path) 
     assert "passed" in result.stdout
     assert "failed" not in result.stdout
     # The header says which backend and which contract version was checked.
-    assert "victor contract suite v1 against backend 'example'" in result.stdout
+    assert f"victor contract suite v{CONTRACT_VERSION} against backend 'example'" in result.stdout
 
 
 def test_a_backend_class_without_its_plugin_says_what_to_install(tmp_path: Path) -> None:

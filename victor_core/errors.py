@@ -55,8 +55,31 @@ class EventTypeConflict(VictorError):
     """Two different classes claim one stored event type name."""
 
 
+class TransientError(VictorError):
+    """A failure that may go away if the same command is tried again.
+
+    Raise it (or a subclass) from a handler for conditions such as a busy database, so that
+    :class:`~victor_core.cqrs.middleware.retry.RetryCommandMiddleware` retries the command.
+    """
+
+
 class BackendError(VictorError):
     """Base of errors about finding, loading or using a storage backend."""
+
+
+class BackendUnavailable(BackendError, TransientError):
+    """The storage cannot be reached: the server is down, refuses or does not answer in time.
+
+    Nothing was done. It is transient, so a retried command may find the server back.
+    """
+
+
+class TransientBackendError(BackendError, TransientError):
+    """The storage refused the operation for now: a deadlock, a lock not obtained in time.
+
+    Nothing of the operation was stored, so trying it again is safe and may succeed;
+    :class:`~victor_core.cqrs.middleware.retry.RetryCommandMiddleware` does by default.
+    """
 
 
 class BackendNotFound(BackendError):
@@ -73,6 +96,14 @@ class PluginLoadError(BackendError):
 
 class CapabilityNotSupported(BackendError):
     """The backend does not declare a capability the caller needs."""
+
+
+class BackendContractError(BackendError):
+    """A backend returned what its interface rules out: a defect of the backend, not the caller.
+
+    The message names the backend's class and method (``MyRecorder.stream_version broke its
+    contract: ...``), so the report goes to whoever maintains that backend.
+    """
 
 
 class StoreClosed(VictorError):

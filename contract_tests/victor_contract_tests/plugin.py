@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from victor_contract_tests import checked
 from victor_core import Backend, Entity, EventStore, Repository, default_registry
 from victor_core.backend import (
     CONTRACT_VERSION,
@@ -382,6 +383,7 @@ async def open_event_store(
         store = victor_backend.create_event_store(
             url, {**url.options, **contract_instance.options, **options}
         )
+        checked.watch(store.recorder)
         opened.append(store)
         return store
 

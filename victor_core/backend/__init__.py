@@ -27,7 +27,9 @@ from __future__ import annotations
 
 from victor_core._records import record_fields
 from victor_core.errors import (
+    BackendContractError,
     BackendError,
+    BackendUnavailable,
     CapabilityNotSupported,
     ConcurrencyError,
     ConfigurationError,
@@ -36,6 +38,8 @@ from victor_core.errors import (
     SerializationError,
     StaleEntity,
     StoreClosed,
+    TransientBackendError,
+    TransientError,
     VictorError,
 )
 from victor_core.eventsourcing.checkpoints import CheckpointStore
@@ -111,9 +115,11 @@ __all__ = [
     "AppendEvents",
     "AppendResult",
     "AppendSignal",
+    "BackendContractError",
     "BackendError",
     "BackendInfo",
     "BackendURL",
+    "BackendUnavailable",
     "BaseSpecification",
     "Capability",
     "CapabilityNotSupported",
@@ -155,6 +161,8 @@ __all__ = [
     "StoredEventRecord",
     "StreamState",
     "TransactionManager",
+    "TransientBackendError",
+    "TransientError",
     "VersionCheck",
     "VictorError",
     "Write",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from victor_core.errors import VictorError
+from victor_core.errors import TransientError, VictorError
 
 
 class HandlerNotFound(VictorError, LookupError):
@@ -25,9 +25,11 @@ class MessageTypeError(VictorError, TypeError):
     """A value that is not the right kind of message was registered or sent."""
 
 
-class TransientError(VictorError):
-    """A failure that may go away if the same command is tried again.
-
-    Raise it (or a subclass) from a handler for conditions such as a busy database, so that
-    :class:`~victor_core.cqrs.middleware.retry.RetryCommandMiddleware` retries the command.
-    """
+__all__ = [
+    "DuplicateHandler",
+    "HandlerNotFound",
+    "InvalidHandler",
+    "MessageTypeError",
+    # Defined with the other errors, since backends raise it too.
+    "TransientError",
+]

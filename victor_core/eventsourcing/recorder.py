@@ -12,6 +12,7 @@ import abc
 from collections.abc import Sequence
 from datetime import datetime
 
+from victor_core.errors import BackendContractError
 from victor_core.eventsourcing.records import (
     AppendResult,
     ExpectedVersion,
@@ -97,3 +98,62 @@ class EventRecorder(abc.ABC):
 
     async def close(self) -> None:  # noqa: B027 - optional for recorders holding nothing
         """Release connections; the recorder is not used afterwards."""
+
+
+def broken_contract(component: object, method: str, problem: str) -> BackendContractError:
+    """The error for a backend *component* whose *method* returned something it must not."""
+    kind = type(component)
+    return BackendContractError(
+        f"{kind.__qualname__}.{method} broke its contract: {problem}. This is a defect of the "
+        f"backend ({kind.__module__}), not of the calling code; report it to its maintainers"
+    )
+
+
+def checked_version(recorder: EventRecorder, method: str, version: object) -> int:
+    """*version* as returned by the recorder's *method*, which must be an int >= 0."""
+    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+        raise broken_contract(
+            recorder, method, f"returned {version!r}, where a stream version (an int >= 0) is due"
+        )
+    return version
+
+
+def checked_records(recorder: object, method: str, records: object) -> Sequence[StoredEventRecord]:
+    """*records* as returned by the recorder's *method*: a list or tuple of StoredEventRecord.
+
+    Only the container is checked here; each record is checked as it is deserialized, so a
+    read costs one type check per record and nothing more.
+    """
+    if not isinstance(records, list | tuple):
+        raise broken_contract(
+            recorder,
+            method,
+            f"returned {type(records).__qualname__}, where a list of StoredEventRecord is due",
+        )
+    return records
+
+
+def broken_record(recorder: EventRecorder, method: str, record: object) -> BackendContractError:
+    """The error for an item of a read that is not a StoredEventRecord."""
+    return broken_contract(
+        recorder,
+        method,
+        f"returned {type(record).__qualname__} {record!r} among its records, where each must "
+        "be a StoredEventRecord",
+    )
+
+
+def checked_append(recorder: EventRecorder, stream_id: str, result: object) -> AppendResult:
+    """What ``append`` returned: an AppendResult for *stream_id*."""
+    if not isinstance(result, AppendResult):
+        raise broken_contract(
+            recorder, "append", f"returned {result!r}, where an AppendResult is due"
+        )
+    if result.stream_id != stream_id or not isinstance(result.version, int):
+        raise broken_contract(
+            recorder,
+            "append",
+            f"returned {result!r} for an append to stream {stream_id!r}; an AppendResult "
+            "names the stream appended to and its new version (an int)",
+        )
+    return result

@@ -11,7 +11,13 @@ from typing import Self
 from victor_core.errors import ConfigurationError, StoreClosed
 from victor_core.eventsourcing.checkpoints import CheckpointStore
 from victor_core.eventsourcing.events import Event
-from victor_core.eventsourcing.recorder import EventRecorder
+from victor_core.eventsourcing.recorder import (
+    EventRecorder,
+    broken_record,
+    checked_append,
+    checked_records,
+    checked_version,
+)
 from victor_core.eventsourcing.records import (
     ANY,
     AppendResult,
@@ -85,7 +91,8 @@ class EventStore:
         expected = expected_version_from(expected_version)
         serialize = self.serializer.serialize
         records = [serialize(event, stream_id) for event in batch]
-        return await self.recorder.append(stream_id, records, expected)
+        result = await self.recorder.append(stream_id, records, expected)
+        return checked_append(self.recorder, stream_id, result)
 
     async def read_stream(
         self,
@@ -116,7 +123,8 @@ class EventStore:
         if limit is not None:
             limit = min(limit, _LARGEST)
         records = await self.recorder.read_stream(stream_id, start, to_version, limit)
-        return [self._recorded(record) for record in records]
+        checked_records(self.recorder, "read_stream", records)
+        return [self._recorded(record, "read_stream") for record in records]
 
     async def read_from_snapshot(
         self, stream_id: str, *, to_version: int | None = None
@@ -139,7 +147,8 @@ class EventStore:
         snapshot, records = await self.snapshots.latest_snapshot_and_events(
             self.recorder, stream_id, to_version
         )
-        return snapshot, [self._recorded(record) for record in records]
+        checked_records(self.snapshots, "latest_snapshot_and_events", records)
+        return snapshot, [self._recorded(record, "read_stream") for record in records]
 
     async def read_all(
         self,
@@ -163,9 +172,11 @@ class EventStore:
         page_size = min(page_size, _LARGEST)
         while (remaining is None or remaining > 0) and position <= _LARGEST:
             want = page_size if remaining is None else min(page_size, remaining)
-            page = await self.recorder.read_all(position, want)
+            page = checked_records(
+                self.recorder, "read_all", await self.recorder.read_all(position, want)
+            )
             for record in page:
-                yield self._recorded(record)
+                yield self._recorded(record, "read_all")
             if len(page) < want:
                 return
             position = page[-1].position + 1
@@ -213,7 +224,8 @@ class EventStore:
         """The version of the last event in *stream_id*, 0 when it does not exist."""
         self._check_open()
         _check_stream_id(stream_id)
-        return await self.recorder.stream_version(stream_id)
+        version = await self.recorder.stream_version(stream_id)
+        return checked_version(self.recorder, "stream_version", version)
 
     async def version_at(self, stream_id: str, moment: datetime) -> int:
         """The stream's version as of *moment*: how many of its first events happened by then.
@@ -225,7 +237,8 @@ class EventStore:
         _check_stream_id(stream_id)
         if not isinstance(moment, datetime):
             raise ConfigurationError(f"moment must be a datetime, got {moment!r}")
-        return await self.recorder.version_at(stream_id, as_utc(moment))
+        version = await self.recorder.version_at(stream_id, as_utc(moment))
+        return checked_version(self.recorder, "version_at", version)
 
     async def close(self) -> None:
         """Release the backend's resources. Closing twice is harmless."""
@@ -254,7 +267,9 @@ class EventStore:
     ) -> None:
         await self.close()
 
-    def _recorded(self, record: StoredEventRecord) -> RecordedEvent:
+    def _recorded(self, record: StoredEventRecord, method: str) -> RecordedEvent:
+        if not isinstance(record, StoredEventRecord):
+            raise broken_record(self.recorder, method, record)
         return RecordedEvent(
             position=record.position,
             stream_id=record.stream_id,

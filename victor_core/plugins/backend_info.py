@@ -13,7 +13,7 @@ import attrs
 
 #: Version of the storage contract described by the contract suite. A backend states the
 #: version it was proven against; the suite refuses to pretend a newer one was checked.
-CONTRACT_VERSION = 1
+CONTRACT_VERSION = 2
 
 
 class Capability(enum.StrEnum):
@@ -41,6 +41,13 @@ class Capability(enum.StrEnum):
     SUBSCRIPTIONS = "subscriptions"
     #: Checkpoints move by compare-and-set, and runners take turns through leases kept there.
     CHECKPOINT_LEASES = "checkpoint_leases"
+    #: Appends to different streams run at the same time and never fail one another: the
+    #: engine locks a stream, not the whole log, so many writers at once all succeed on
+    #: the first try (a server database; not a single-writer file).
+    CONCURRENT_APPENDS = "concurrent_appends"
+    #: ``read_all`` on any store opened on the storage shows an append as soon as the append
+    #: has returned: no replication lag, no positions handed out later.
+    IMMEDIATE_READ_ALL = "immediate_read_all"
 
 
 def _schemes(schemes: Iterable[str]) -> tuple[str, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import attrs
@@ -34,6 +35,15 @@ class ContractInstance:
     capabilities: frozenset[Capability] | None = attrs.field(
         default=None, converter=attrs.converters.optional(_capabilities)
     )
+    #: Optional: a URL of this backend where no server answers (a closed port), for the
+    #: tests of the error contract: every operation on it must raise
+    #: :class:`~victor_core.errors.BackendUnavailable`, within the suite's time limit.
+    unreachable_url: str | None = None
+    #: Optional: ``async with instance.contention() as options:`` makes the storage refuse
+    #: writes for the block's duration, as a lock held by another session would; a store
+    #: opened with *options* merged in (a short lock wait) must then fail a write with
+    #: :class:`~victor_core.errors.TransientBackendError`, storing nothing.
+    contention: Callable[[], AbstractAsyncContextManager[Mapping[str, Any]]] | None = None
     #: The collation string comparisons in this storage default to, when the backend made it
     #: under the ``--victor-collation`` the suite asked for; ``None`` when it did not.
     collation: str | None = None

@@ -38,6 +38,7 @@ def victor_backend_info() -> BackendInfo:
             Capability.SUBSCRIPTIONS,
             Capability.CHECKPOINT_LEASES,
             Capability.TRANSACTIONS,
+            Capability.IMMEDIATE_READ_ALL,
         },
         description="In-process storage for tests and prototypes; nothing survives the process.",
     )

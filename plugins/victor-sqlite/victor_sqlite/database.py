@@ -41,6 +41,7 @@ from victor_core.backend import (
     BackendError,
     ConfigurationError,
     StoreClosed,
+    TransientBackendError,
     VictorError,
 )
 from victor_sqlite.schema import SchemaPart, check_ownership, claim, ensure_part
@@ -400,7 +401,7 @@ def _translate(exc: sqlite3.Error, settings: SQLiteSettings) -> VictorError:
     where = settings.describe()
     code = getattr(exc, "sqlite_errorname", "")
     if code.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
-        return BackendError(
+        return TransientBackendError(
             f"{where} stayed locked by another connection for longer than busy_timeout="
             f"{settings.busy_timeout:g}s ({exc}); nothing was written. Retry, or raise "
             "busy_timeout (e.g. sqlite:///events.db?busy_timeout=30)"

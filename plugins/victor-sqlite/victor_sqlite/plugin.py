@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import sqlite3
+from collections.abc import AsyncIterator, Mapping
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,7 @@ def victor_backend_info() -> BackendInfo:
             Capability.SUBSCRIPTIONS,
             Capability.CHECKPOINT_LEASES,
             Capability.TRANSACTIONS,
+            Capability.IMMEDIATE_READ_ALL,
         },
         description="An SQLite file on aiosqlite: durable (WAL, synchronous=FULL), "
         "shared safely by several processes.",
@@ -100,4 +103,16 @@ def victor_transaction_manager(resource: object) -> SQLiteTransactionManager | N
 
 @hookimpl
 def victor_contract_instance(workdir: Path) -> ContractInstance:
-    return ContractInstance(url=f"sqlite:///{(workdir / 'events.db').resolve().as_posix()}")
+    path = (workdir / "events.db").resolve()
+
+    @contextlib.asynccontextmanager
+    async def contention() -> AsyncIterator[dict[str, Any]]:
+        # Another connection holding the write lock, as a second process writing would.
+        holder = sqlite3.connect(path, isolation_level=None)
+        try:
+            holder.execute("BEGIN IMMEDIATE")
+            yield {"busy_timeout": 0.05}
+        finally:
+            holder.close()
+
+    return ContractInstance(url=f"sqlite:///{path.as_posix()}", contention=contention)

@@ -1,0 +1,74 @@
+"""What a recorder returns is checked where it enters the kernel, at the cost of a type check.
+
+A backend defect then surfaces as the backend's method breaking its contract, naming the
+class and method, instead of as a ``TypeError`` in the kernel or a wrong value much later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import attrs
+import pytest
+
+from victor_core import Event, EventStore
+from victor_core.backend import BackendContractError, BackendError
+from victor_memory.event_log import InMemoryEventRecorder, MemoryEventLog
+
+pytestmark = pytest.mark.asyncio
+
+
+@dataclass
+class Rang(Event):
+    __event_type__ = "victor.test.Rang"
+    times: int = 1
+
+
+class SloppyRecorder(InMemoryEventRecorder):
+    """Answers as a careless backend might: None for a version, dicts for records."""
+
+    async def stream_version(self, stream_id: str) -> Any:
+        return None
+
+    async def read_stream(self, *args: Any) -> Any:
+        return [attrs.asdict(record) for record in await super().read_stream(*args)]
+
+    async def read_all(self, from_position: int, limit: int) -> Any:
+        return (r for r in await super().read_all(from_position, limit))
+
+    async def append(self, stream_id: str, records: Sequence[Any], expected: Any) -> Any:
+        result = await super().append(stream_id, records, expected)
+        return result.version if stream_id == "bare" else result
+
+
+@pytest.fixture
+def store() -> EventStore:
+    return EventStore(SloppyRecorder(MemoryEventLog()))
+
+
+async def test_a_stream_version_that_is_not_an_int_names_the_method(store: EventStore) -> None:
+    with pytest.raises(BackendContractError) as caught:
+        await store.stream_version("s-1")
+
+    message = str(caught.value)
+    assert message.startswith("SloppyRecorder.stream_version broke its contract: returned None")
+    assert "test_backend_boundary" in message  # the module to report it to
+    assert isinstance(caught.value, BackendError)
+
+
+async def test_records_that_are_not_stored_records_name_the_method(store: EventStore) -> None:
+    await store.append("s-1", Rang())
+
+    with pytest.raises(BackendContractError, match=r"^SloppyRecorder\.read_stream broke its"):
+        await store.read_stream("s-1")
+    with pytest.raises(BackendContractError, match=r"^SloppyRecorder\.read_all broke its .*gen"):
+        [r async for r in store.read_all()]
+
+
+async def test_an_append_that_does_not_report_an_append_result_names_the_method(
+    store: EventStore,
+) -> None:
+    with pytest.raises(BackendContractError, match=r"^SloppyRecorder\.append broke its .* 1,"):
+        await store.append("bare", Rang())
