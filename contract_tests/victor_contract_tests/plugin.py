@@ -47,7 +47,7 @@ _timeouts_key = pytest.StashKey[list[str]]()
 _hypothesis_home_key = pytest.StashKey[str]()
 
 #: Seconds a contract test may take, setup and teardown included, unless --victor-timeout.
-DEFAULT_TIMEOUT = 60.0
+DEFAULT_TIMEOUT = 120.0
 #: After this many time-outs the run stops: a backend that hangs everywhere fails quickly.
 MAX_TIMEOUTS = 3
 #: Examples per property-based test unless the test says otherwise.
