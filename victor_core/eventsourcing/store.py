@@ -267,7 +267,7 @@ class EventStore:
     ) -> None:
         await self.close()
 
-    def _recorded(self, record: StoredEventRecord, method: str) -> RecordedEvent:
+    def _recorded(self, record: StoredEventRecord, method: str = "read_all") -> RecordedEvent:
         if not isinstance(record, StoredEventRecord):
             raise broken_record(self.recorder, method, record)
         return RecordedEvent(
