@@ -6,6 +6,7 @@ class and method, instead of as a ``TypeError`` in the kernel or a wrong value m
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -13,9 +14,10 @@ from typing import Any
 import attrs
 import pytest
 
-from victor_core import Event, EventStore
+from victor_core import Entity, Event, EventStore
 from victor_core.backend import BackendContractError, BackendError
 from victor_memory.event_log import InMemoryEventRecorder, MemoryEventLog
+from victor_memory.repository import InMemoryRepository, MemoryDocumentStore
 
 pytestmark = pytest.mark.asyncio
 
@@ -72,3 +74,31 @@ async def test_an_append_that_does_not_report_an_append_result_names_the_method(
 ) -> None:
     with pytest.raises(BackendContractError, match=r"^SloppyRecorder\.append broke its .* 1,"):
         await store.append("bare", Rang())
+
+
+class SloppyDocuments(MemoryDocumentStore[Any]):
+    """A document store answering with parsed documents and counts that are not ints."""
+
+    async def load(self, entity_id: str) -> Any:
+        text = await super().load(entity_id)
+        return None if text is None else json.loads(text)
+
+    async def count(self, where: Any) -> Any:
+        return str(await super().count(where))
+
+
+@dataclass
+class Bell(Entity):
+    __entity_name__ = "victor_test_bell"
+    tone: str = ""
+
+
+async def test_a_document_store_answering_off_contract_names_its_method() -> None:
+    repo = InMemoryRepository(Bell)
+    await repo.add(Bell(id="b-1", tone="A"))
+    repo.store.__class__ = SloppyDocuments  # the same store, now answering carelessly
+
+    with pytest.raises(BackendContractError, match=r"^SloppyDocuments\.load broke its .*dict"):
+        await repo.get("b-1")
+    with pytest.raises(BackendContractError, match=r"^SloppyDocuments\.count broke its .*'1'"):
+        await repo.count()

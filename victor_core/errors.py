@@ -105,6 +105,16 @@ class BackendContractError(BackendError):
     contract: ...``), so the report goes to whoever maintains that backend.
     """
 
+    @classmethod
+    def of(cls, component: object, method: str, problem: str) -> BackendContractError:
+        """The error for *component* (a recorder, a document store) whose *method* did wrong."""
+        kind = type(component)
+        return cls(
+            f"{kind.__qualname__}.{method} broke its contract: {problem}. This is a defect of "
+            f"the backend ({kind.__module__}), not of the calling code; report it to its "
+            "maintainers"
+        )
+
 
 class StoreClosed(VictorError):
     """The store or repository was closed and cannot be used any more."""

@@ -102,11 +102,7 @@ class EventRecorder(abc.ABC):
 
 def broken_contract(component: object, method: str, problem: str) -> BackendContractError:
     """The error for a backend *component* whose *method* returned something it must not."""
-    kind = type(component)
-    return BackendContractError(
-        f"{kind.__qualname__}.{method} broke its contract: {problem}. This is a defect of the "
-        f"backend ({kind.__module__}), not of the calling code; report it to its maintainers"
-    )
+    return BackendContractError.of(component, method, problem)
 
 
 def checked_version(recorder: EventRecorder, method: str, version: object) -> int:

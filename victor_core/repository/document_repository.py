@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from cattrs.preconf.json import JsonConverter
 
 from victor_core.errors import (
+    BackendContractError,
     ConfigurationError,
     EntityAlreadyExists,
     EntityNotFound,
@@ -138,12 +139,12 @@ class DocumentRepository(BindsEntityType, Repository[E]):
 
     async def get(self, entity_id: str) -> E | None:
         self._check_open()
-        document = await self.store.load(check_entity_id(entity_id))
+        document = self._loaded(await self.store.load(check_entity_id(entity_id)))
         return None if document is None else self.codec.decode(document, entity_id)
 
     async def exists(self, entity_id: str) -> bool:
         self._check_open()
-        return await self.store.load(check_entity_id(entity_id)) is not None
+        return self._loaded(await self.store.load(check_entity_id(entity_id))) is not None
 
     async def find(
         self,
@@ -188,7 +189,12 @@ class DocumentRepository(BindsEntityType, Repository[E]):
         self._check_open()
         plan = self._plan(spec)
         if plan.exact:
-            return await self.store.count(plan.expression)
+            counted = await self.store.count(plan.expression)
+            if isinstance(counted, bool) or not isinstance(counted, int) or counted < 0:
+                raise BackendContractError.of(
+                    self.store, "count", f"returned {counted!r}, where an int >= 0 is due"
+                )
+            return counted
         total = 0
         async for _ in self._matches(spec, plan, DocumentQuery(where=plan.expression)):
             total += 1
@@ -221,6 +227,16 @@ class DocumentRepository(BindsEntityType, Repository[E]):
                 entity = self.codec.decode(stored.document, stored.entity_id)
                 if plan.exact or (spec is not None and spec.is_satisfied_by(entity)):
                     yield entity
+
+    def _loaded(self, document: object) -> str | None:
+        if document is not None and not isinstance(document, str):
+            raise BackendContractError.of(
+                self.store,
+                "load",
+                f"returned {type(document).__qualname__}, where the document's JSON text (a "
+                "str) or None is due",
+            )
+        return document
 
     def _plan(self, spec: BaseSpecification[Any] | None) -> Pushdown:
         if spec is None:
