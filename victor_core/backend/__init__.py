@@ -31,6 +31,7 @@ from victor_core.errors import (
     BackendError,
     BackendUnavailable,
     CapabilityNotSupported,
+    CheckpointConflict,
     ConcurrencyError,
     ConfigurationError,
     EntityAlreadyExists,
@@ -95,6 +96,7 @@ from victor_core.repository.ordering import order_from, sort_in_python
 from victor_core.repository.specification import BaseSpecification
 from victor_core.serialization import make_converter
 from victor_core.unit_of_work import (
+    AdvanceCheckpoint,
     AppendEvents,
     Dispatcher,
     InsertDocuments,
@@ -109,6 +111,7 @@ from victor_core.unit_of_work import (
 
 __all__ = [
     "CONTRACT_VERSION",
+    "AdvanceCheckpoint",
     "AllOf",
     "AnyOf",
     "AppendBroadcast",
@@ -123,6 +126,7 @@ __all__ = [
     "BaseSpecification",
     "Capability",
     "CapabilityNotSupported",
+    "CheckpointConflict",
     "CheckpointStore",
     "Comparison",
     "ConcurrencyError",

@@ -47,9 +47,7 @@ class CheckpointStore(abc.ABC):
         other gets :class:`~victor_core.errors.CheckpointConflict` and nothing is written.
         A checkpoint never saved is at 0.
         """
-        _check_name(name)
-        _check_position(name, expected)
-        _check_position(name, position)
+        check_advance(name, expected, position)
         found = await self.swap_checkpoint(name, expected, position)
         if found is not None:
             raise CheckpointConflict(name, expected, found)
@@ -113,6 +111,13 @@ def _check_name(name: object) -> None:
             f"projection names are non-empty strings, got {name!r}; give the projection a "
             "`name` or pass `name=` to the ProjectionRunner"
         )
+
+
+def check_advance(name: str, expected: int, position: int) -> None:
+    """Refuse a compare-and-set of checkpoints that cannot be stored."""
+    _check_name(name)
+    _check_position(name, expected)
+    _check_position(name, position)
 
 
 def _check_owner(owner: object) -> None:

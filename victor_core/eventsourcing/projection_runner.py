@@ -29,6 +29,7 @@ import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -48,6 +49,9 @@ from victor_core.eventsourcing.subscriptions import (
     AppendBroadcast,
     Subscription,
 )
+
+if TYPE_CHECKING:
+    from victor_core.unit_of_work import UnitOfWork
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +109,7 @@ class ProjectionRunner:
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         lease: float | None = None,
         owner: str | None = None,
+        unit_of_work: Callable[[], UnitOfWork] | None = None,
     ) -> None:
         if not isinstance(projection, Projection):
             raise ConfigurationError(
@@ -118,6 +123,11 @@ class ProjectionRunner:
             _check_seconds("lease", lease)
         if owner is not None and (not isinstance(owner, str) or not owner):
             raise ConfigurationError(f"owner must be a non-empty string, got {owner!r}")
+        if unit_of_work is not None and not callable(unit_of_work):
+            raise ConfigurationError(
+                "unit_of_work takes a function returning a new UnitOfWork for each batch, "
+                f"got {unit_of_work!r}"
+            )
         chosen = checkpoints if checkpoints is not None else store.checkpoints
         if chosen is None:
             raise CapabilityNotSupported(
@@ -136,6 +146,8 @@ class ProjectionRunner:
         self.lease = None if lease is None else float(lease)
         #: This runner's name in the lease.
         self.owner = owner if owner is not None else _default_owner()
+        #: Makes the unit of work of each batch, when the read model commits with the checkpoint.
+        self.unit_of_work = unit_of_work
         self._stopping = False
         self._stop_requested = asyncio.Event()
         self._subscription: Subscription | None = None
@@ -268,6 +280,8 @@ class ProjectionRunner:
 
     async def _apply(self, batch: Sequence[RecordedEvent], after: int) -> int:
         """Hand *batch* to the projection and commit its checkpoint; the new position."""
+        if self.unit_of_work is not None:
+            return await self._apply_in_unit_of_work(self.unit_of_work, batch, after)
         done = after
         try:
             for recorded in batch:
@@ -277,6 +291,30 @@ class ProjectionRunner:
             if done != after:
                 await self.checkpoints.compare_and_set(self.name, after, done)
                 self._handled.notify(done)
+        return done
+
+    async def _apply_in_unit_of_work(
+        self, make: Callable[[], UnitOfWork], batch: Sequence[RecordedEvent], after: int
+    ) -> int:
+        """The batch's read-model changes and its checkpoint, in one commit: exactly once.
+
+        A handler that fails takes the whole batch back (nothing of it was committed), so
+        the checkpoint stays at *after* and the batch is handed over again on the next run.
+        """
+        uow = make()
+        self.projection.unit_of_work = uow
+        try:
+            for recorded in batch:
+                await self._handle(recorded, after)
+            done = batch[-1].position
+            uow.advance_checkpoint(self.checkpoints, self.name, after, done)
+            await uow.commit()
+        except BaseException:
+            uow.rollback()
+            raise
+        finally:
+            self.projection.unit_of_work = None
+        self._handled.notify(done)
         return done
 
     async def _handle(self, recorded: RecordedEvent, done: int) -> None:
@@ -393,20 +431,15 @@ class ProjectionRunner:
 
     async def _batch(self, after: int) -> tuple[int, int]:
         """Handle up to one batch after position *after*; the count and the new checkpoint."""
-        done = after
-        handled = 0
-        try:
+        batch = [
+            recorded
             async for recorded in self.store.read_all(
                 from_position=after + 1, limit=self.batch_size, page_size=self.batch_size
-            ):
-                await self._handle(recorded, done)
-                done = recorded.position
-                handled += 1
-        finally:
-            if done != after:
-                await self.checkpoints.compare_and_set(self.name, after, done)
-                self._handled.notify(done)
-        return handled, done
+            )
+        ]
+        if not batch:
+            return 0, after
+        return len(batch), await self._apply(batch, after)
 
     async def _report(self, progress: ProjectionProgress) -> None:
         if self.on_progress is not None:

@@ -22,11 +22,14 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from victor_core.errors import ConfigurationError
 from victor_core.eventsourcing.events import Event
 from victor_core.eventsourcing.records import RecordedEvent
+
+if TYPE_CHECKING:
+    from victor_core.unit_of_work import UnitOfWork
 
 P = TypeVar("P", bound="Projection")
 
@@ -44,6 +47,10 @@ class Projection:
 
     #: The name of the projection's checkpoint; the class name when not set.
     __projection_name__: ClassVar[str | None] = None
+
+    #: While a runner given ``unit_of_work=`` hands over a batch: the unit of work that
+    #: commits the batch's read-model changes together with the checkpoint.
+    unit_of_work: UnitOfWork | None = None
 
     @classmethod
     def projection_name(cls) -> str:

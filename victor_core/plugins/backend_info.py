@@ -48,6 +48,8 @@ class Capability(enum.StrEnum):
     #: ``read_all`` on any store opened on the storage shows an append as soon as the append
     #: has returned: no replication lag, no positions handed out later.
     IMMEDIATE_READ_ALL = "immediate_read_all"
+    #: A unit of work commits a projection's read model and its checkpoint in one transaction.
+    EXACTLY_ONCE = "exactly_once"
 
 
 def _schemes(schemes: Iterable[str]) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ from victor_core.unit_of_work.states import EntityState
 from victor_core.unit_of_work.transactional import transactional
 from victor_core.unit_of_work.unit_of_work import UnitOfWork
 from victor_core.unit_of_work.writes import (
+    AdvanceCheckpoint,
     AppendEvents,
     InsertDocuments,
     RemoveDocument,
@@ -28,6 +29,7 @@ from victor_core.unit_of_work.writes import (
 )
 
 __all__ = [
+    "AdvanceCheckpoint",
     "AmbientTransactionManager",
     "AppendEvents",
     "Dispatcher",

@@ -17,8 +17,10 @@ from typing import Any, Self, TypeVar
 
 from victor_core.errors import ConfigurationError
 from victor_core.eventsourcing.aggregate import Aggregate
+from victor_core.eventsourcing.checkpoints import CheckpointStore, check_advance
 from victor_core.plugins.registry import PluginRegistry
 from victor_core.unit_of_work.aggregates import AggregateParticipant
+from victor_core.unit_of_work.checkpoint_step import checkpoint_step
 from victor_core.unit_of_work.commit import commit_groups, group_steps, is_atomic
 from victor_core.unit_of_work.dispatch import Dispatcher, dispatch
 from victor_core.unit_of_work.errors import NotAtomic
@@ -81,6 +83,7 @@ class UnitOfWork:
         self._participants: dict[type, Participant] = {}
         self._tracked: OrderedDict[_Identity, Tracked] = OrderedDict()
         self._committing = False
+        self._checkpoint: Step | None = None
 
     # -- what is stored where -----------------------------------------------------------
 
@@ -196,6 +199,21 @@ class UnitOfWork:
             return EntityState.MODIFIED
         return tracked.state
 
+    def advance_checkpoint(
+        self, checkpoints: CheckpointStore, name: str, expected: int, position: int
+    ) -> None:
+        """Commit projection *name*'s checkpoint, from *expected* to *position*, with the rest.
+
+        This is what makes a projection exactly once: its read model's writes and its
+        checkpoint land in one transaction, so a crash keeps both or neither. The checkpoint
+        store must be on the same transactional resource as the repositories (the commit is
+        refused with :class:`~victor_core.unit_of_work.NotAtomic` otherwise), and a
+        checkpoint moved by someone else fails the whole commit with
+        :class:`~victor_core.errors.CheckpointConflict`. Asking again replaces the request.
+        """
+        check_advance(name, expected, position)
+        self._checkpoint = checkpoint_step(checkpoints, name, expected, position)
+
     def has_changes(self) -> bool:
         """True when :meth:`commit` would write something."""
         return any(_has_changed(tracked) for tracked in self._tracked.values())
@@ -215,6 +233,7 @@ class UnitOfWork:
             if tracked.snapshot is not None and tracked.participant.is_dirty(tracked):
                 restore(tracked.obj, tracked.snapshot, tracked.participant.converter)
         self._tracked.clear()
+        self._checkpoint = None
         return _Done()
 
     async def commit(self, *, best_effort: bool | None = None) -> None:
@@ -242,6 +261,8 @@ class UnitOfWork:
         self._committing = True
         try:
             steps = plan(self._tracked.values())
+            if self._checkpoint is not None:
+                steps.append(self._checkpoint)
             if not steps:
                 return
             groups = group_steps(steps, self._plugins)
@@ -257,6 +278,8 @@ class UnitOfWork:
                 )
             finally:
                 if committed:
+                    if any(step is self._checkpoint for step, _ in committed):
+                        self._checkpoint = None
                     await self._after_commit(committed)
         finally:
             self._committing = False

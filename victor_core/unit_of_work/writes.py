@@ -16,6 +16,8 @@ from collections.abc import Sequence
 
 import attrs
 
+from victor_core.errors import CheckpointConflict
+from victor_core.eventsourcing.checkpoints import CheckpointStore
 from victor_core.eventsourcing.recorder import EventRecorder
 from victor_core.eventsourcing.records import AppendResult, ExpectedVersion, NewEventRecord
 from victor_core.repository.documents import DocumentStore, NewDocument, VersionCheck
@@ -58,8 +60,23 @@ class AppendEvents:
     expected_version: ExpectedVersion
 
 
+@attrs.frozen(eq=False)
+class AdvanceCheckpoint:
+    """Move projection *name*'s checkpoint from *expected* to *position* (compare-and-set).
+
+    Committed with a read model's writes, it makes a projection exactly once. When the
+    checkpoint is elsewhere, raise :class:`~victor_core.errors.CheckpointConflict` (as
+    an append raises ``ConcurrencyError``) and write nothing.
+    """
+
+    checkpoints: CheckpointStore
+    name: str
+    expected: int
+    position: int
+
+
 #: One write of a commit.
-Write = InsertDocuments | ReplaceDocument | RemoveDocument | AppendEvents
+Write = InsertDocuments | ReplaceDocument | RemoveDocument | AppendEvents | AdvanceCheckpoint
 
 #: What applying a write gives back: the append's result, or None for document writes.
 WriteResult = AppendResult | None
@@ -83,6 +100,11 @@ async def apply_one(write: Write) -> WriteResult:
     if isinstance(write, RemoveDocument):
         if not await write.store.remove(write.entity_id):
             raise WriteRefused(write, entity_id=write.entity_id)
+        return None
+    if isinstance(write, AdvanceCheckpoint):
+        found = await write.checkpoints.swap_checkpoint(write.name, write.expected, write.position)
+        if found is not None:
+            raise CheckpointConflict(write.name, write.expected, found)
         return None
     return await write.recorder.append(write.stream_id, write.records, write.expected_version)
 

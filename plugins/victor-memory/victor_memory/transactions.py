@@ -17,8 +17,10 @@ from contextlib import ExitStack
 
 from victor_core import EventStore
 from victor_core.backend import (
+    AdvanceCheckpoint,
     AppendEvents,
     AppendResult,
+    CheckpointConflict,
     ConfigurationError,
     DocumentRepository,
     InsertDocuments,
@@ -28,8 +30,10 @@ from victor_core.backend import (
     WriteRefused,
     WriteResult,
 )
+from victor_memory.checkpoints import InMemoryCheckpointStore
 from victor_memory.event_log import InMemoryEventRecorder, MemoryEventLog
 from victor_memory.repository import MemoryDocumentStore, MemoryEntityTable, _Row
+from victor_memory.storage import MemoryStorage
 
 
 class _InProcessMemory:
@@ -82,19 +86,51 @@ def is_memory_resource(resource: object) -> bool:
         return isinstance(resource.store, MemoryDocumentStore)
     if isinstance(resource, EventStore):
         return isinstance(resource.recorder, InMemoryEventRecorder)
-    return False
+    return isinstance(resource, InMemoryCheckpointStore)
 
 
 def _locks_of(writes: Sequence[Write]) -> list[threading.Lock]:
     """The locks to hold, in one global order so that two commits cannot deadlock."""
     found: dict[int, threading.Lock] = {}
     for write in writes:
-        lock = _target(write).lock
+        lock = (
+            _storage_of(write).lock if isinstance(write, AdvanceCheckpoint) else _target(write).lock
+        )
         found[id(lock)] = lock
     return [found[key] for key in sorted(found)]
 
 
+def _storage_of(write: AdvanceCheckpoint) -> MemoryStorage:
+    if isinstance(write.checkpoints, InMemoryCheckpointStore):
+        return write.checkpoints.storage
+    raise ConfigurationError(
+        f"the memory backend's transaction cannot write to the checkpoint store "
+        f"{type(write.checkpoints).__qualname__}, which belongs to another backend; keep "
+        "the checkpoints with the read model (store.checkpoints of the same backend)"
+    )
+
+
+def _advance(write: AdvanceCheckpoint, undo: list[_Undo]) -> None:
+    """Compare-and-set the checkpoint under the storage's lock, which the commit holds."""
+    positions = _storage_of(write).checkpoints
+    name = write.name
+    before = positions.get(name)
+    found = 0 if before is None else before
+    if found != write.expected:
+        raise CheckpointConflict(name, write.expected, found)
+
+    def put_back() -> None:
+        if before is None:
+            positions.pop(name, None)
+        else:
+            positions[name] = before
+
+    undo.append(put_back)
+    positions[name] = write.position
+
+
 def _target(write: Write) -> MemoryEntityTable | MemoryEventLog:
+    assert not isinstance(write, AdvanceCheckpoint), "checkpoints are written by _advance"
     if isinstance(write, AppendEvents):
         if isinstance(write.recorder, InMemoryEventRecorder):
             return write.recorder.log
@@ -112,6 +148,9 @@ def _target(write: Write) -> MemoryEntityTable | MemoryEventLog:
 def _apply(write: Write, undo: list[_Undo]) -> WriteResult:
     if isinstance(write, AppendEvents):
         return _append(write, undo)
+    if isinstance(write, AdvanceCheckpoint):
+        _advance(write, undo)
+        return None
     table = _target(write)
     assert isinstance(table, MemoryEntityTable)
     rows = table.rows

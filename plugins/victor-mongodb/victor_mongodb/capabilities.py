@@ -55,7 +55,7 @@ def server_capabilities(url: str) -> frozenset[Capability]:
     transactions = server_has_transactions(url)
     provided = set(DECLARED)
     if transactions:
-        provided.add(Capability.TRANSACTIONS)
+        provided.update({Capability.TRANSACTIONS, Capability.EXACTLY_ONCE})
     if not journaled(url, replica_set=transactions):
         provided.discard(Capability.DURABILITY)
     return frozenset(provided)

@@ -43,6 +43,7 @@ def victor_backend_info() -> BackendInfo:
             Capability.CHECKPOINTS,
             Capability.SUBSCRIPTIONS,
             Capability.CHECKPOINT_LEASES,
+            Capability.EXACTLY_ONCE,
             Capability.TRANSACTIONS,
             Capability.IMMEDIATE_READ_ALL,
         },

@@ -21,8 +21,10 @@ import attrs
 
 from victor_core import EventStore
 from victor_core.backend import (
+    AdvanceCheckpoint,
     AppendEvents,
     AppendResult,
+    CheckpointConflict,
     ConfigurationError,
     DocumentRepository,
     InsertDocuments,
@@ -32,6 +34,7 @@ from victor_core.backend import (
     WriteRefused,
     WriteResult,
 )
+from victor_sqlite.checkpoints import CHECKPOINTS, SQLiteCheckpointStore, swap_checkpoint_in
 from victor_sqlite.database import SQLiteDatabase
 from victor_sqlite.event_log import EVENTS, SQLiteEventRecorder, append_in
 from victor_sqlite.repository import (
@@ -75,6 +78,8 @@ def database_of(resource: object) -> SQLiteDatabase | None:
         return resource.store.database
     if isinstance(resource, EventStore) and isinstance(resource.recorder, SQLiteEventRecorder):
         return resource.recorder.database
+    if isinstance(resource, SQLiteCheckpointStore):
+        return resource.database
     return None
 
 
@@ -95,7 +100,9 @@ class SQLiteTransactionManager:
         steps = [self._step(write) for write in writes]
         # Tables are created (outside the transaction, as schema changes always are) first.
         for write in writes:
-            if isinstance(write, AppendEvents):
+            if isinstance(write, AdvanceCheckpoint):
+                await self._own(write).ensure(CHECKPOINTS)
+            elif isinstance(write, AppendEvents):
                 await self._own(write).ensure(EVENTS)
             else:
                 assert isinstance(write.store, SQLiteDocumentStore)
@@ -108,8 +115,12 @@ class SQLiteTransactionManager:
 
     def _own(self, write: Write) -> SQLiteDatabase:
         """The database of the component *write* targets, checked to be on this resource."""
-        if isinstance(write, AppendEvents):
-            target: object = write.recorder
+        if isinstance(write, AdvanceCheckpoint):
+            target: object = write.checkpoints
+            database = getattr(write.checkpoints, "database", None)
+            fits = isinstance(write.checkpoints, SQLiteCheckpointStore)
+        elif isinstance(write, AppendEvents):
+            target = write.recorder
             database = getattr(write.recorder, "database", None)
             fits = isinstance(write.recorder, SQLiteEventRecorder)
         else:
@@ -130,7 +141,7 @@ class SQLiteTransactionManager:
 
     def _step(self, write: Write) -> tuple[Write, str | None]:
         self._own(write)
-        if isinstance(write, AppendEvents):
+        if isinstance(write, AppendEvents | AdvanceCheckpoint):
             return write, None
         assert isinstance(write.store, SQLiteDocumentStore)
         return write, write.store.table
@@ -142,6 +153,11 @@ def _apply_all(raw: sqlite3.Connection, steps: list[tuple[Write, str | None]]) -
 
 
 def _apply(raw: sqlite3.Connection, write: Write, table: str | None) -> WriteResult:
+    if isinstance(write, AdvanceCheckpoint):
+        found = swap_checkpoint_in(raw, write.name, write.expected, write.position)
+        if found is not None:
+            raise CheckpointConflict(write.name, write.expected, found)
+        return None
     if isinstance(write, AppendEvents):
         return append_in(raw, write.stream_id, write.records, write.expected_version)
     assert table is not None
