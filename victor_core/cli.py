@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from victor_core import cli_live
 from victor_core.errors import VictorError
 from victor_core.plugins.registry import PluginRegistry, default_registry
 from victor_core.plugins.url import parse_url
@@ -114,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--url", help="backend name or URL (default: SQLite in --directory)")
     demo.add_argument("--directory", help="where to keep the database (default: a temp dir)")
+    cli_live.add_commands(commands)
     return parser
 
 
@@ -123,6 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "backends":
             return _list_backends(default_registry())
+        live = cli_live.run(args)
+        if live is not None:
+            return live
         if args.command == "demo":
             from victor_core.demo import main as demo
 

@@ -67,6 +67,9 @@ class CheckpointsInProcess(CheckpointStore):
     async def write_checkpoint(self, name: str, position: int) -> None:
         self._positions[name] = position
 
+    async def read_checkpoints(self) -> dict[str, int]:
+        return dict(self._positions)
+
     async def swap_checkpoint(self, name: str, expected: int, position: int) -> int | None:
         found = self._positions.get(name, 0)
         if found != expected:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import abc
 import math
 import time
+from collections.abc import Mapping
 
 from victor_core.errors import CheckpointConflict, ConfigurationError
 
@@ -39,6 +40,10 @@ class CheckpointStore(abc.ABC):
         _check_name(name)
         _check_position(name, position)
         await self.write_checkpoint(name, position)
+
+    async def load_all(self) -> dict[str, int]:
+        """Every saved checkpoint, by projection name (what ``victor projections`` lists)."""
+        return dict(await self.read_checkpoints())
 
     async def compare_and_set(self, name: str, expected: int, position: int) -> None:
         """Move *name*'s checkpoint from *expected* to *position*, or raise if it is elsewhere.
@@ -85,6 +90,10 @@ class CheckpointStore(abc.ABC):
     @abc.abstractmethod
     async def write_checkpoint(self, name: str, position: int) -> None:
         """Store *position* for *name*, replacing what was there, durably if the backend is."""
+
+    @abc.abstractmethod
+    async def read_checkpoints(self) -> Mapping[str, int]:
+        """Every stored checkpoint: projection name -> position."""
 
     @abc.abstractmethod
     async def swap_checkpoint(self, name: str, expected: int, position: int) -> int | None:

@@ -87,6 +87,20 @@ class EventRecorder(abc.ABC):
             if len(page) < _VERSION_AT_PAGE:
                 return version
 
+    async def last_position(self) -> int:
+        """The global position of the last stored event; 0 when the log is empty.
+
+        This default pages through :meth:`read_all`; a backend that can answer with one
+        query should override it.
+        """
+        position = 0
+        while True:
+            page = await self.read_all(position + 1, _VERSION_AT_PAGE)
+            if page:
+                position = page[-1].position
+            if len(page) < _VERSION_AT_PAGE:
+                return position
+
     def append_signal(self) -> AppendSignal | None:
         """What wakes this recorder's subscriptions when events are appended; None to poll.
 

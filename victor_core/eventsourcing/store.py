@@ -220,6 +220,15 @@ class EventStore:
         self._subscriptions.add(subscription)
         return subscription
 
+    async def last_position(self) -> int:
+        """The global position of the last event in the log, 0 when it is empty.
+
+        How far behind a projection is: ``await store.last_position() - await
+        runner.position()``.
+        """
+        self._check_open()
+        return await self.recorder.last_position()
+
     async def stream_version(self, stream_id: str) -> int:
         """The version of the last event in *stream_id*, 0 when it does not exist."""
         self._check_open()

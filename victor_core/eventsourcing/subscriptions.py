@@ -183,6 +183,21 @@ class Subscription:
             self.position = self._read_to
         return batch
 
+    async def next_records(self, limit: int) -> list[StoredEventRecord]:
+        """:meth:`next_batch`, as stored records: for tools without the event classes.
+
+        ``victor tail`` reads the log this way, so it prints events of any application.
+        """
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ConfigurationError(f"limit must be an int >= 1, got {limit!r}")
+        if not self._buffer:
+            self.position = self._read_to
+            if not await self._fill():
+                return []
+        records = [self._buffer.popleft() for _ in range(min(limit, len(self._buffer)))]
+        self.position = records[-1].position if self._buffer else self._read_to
+        return records
+
     def close(self) -> None:
         """Stop the subscription; a consumer waiting in ``async for`` finishes its loop."""
         self._closed = True

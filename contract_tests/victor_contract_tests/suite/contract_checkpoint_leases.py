@@ -125,3 +125,13 @@ async def test_bad_checkpoint_arguments_are_refused_saying_which(
 ) -> None:
     with pytest.raises(ConfigurationError, match=named):
         await call(checkpoints_of(event_store))  # type: ignore[operator]
+
+
+async def test_load_all_lists_every_saved_checkpoint(event_store: EventStore) -> None:
+    checkpoints = checkpoints_of(event_store)
+    assert await checkpoints.load_all() == {}
+
+    await checkpoints.save("orders", 4)
+    await checkpoints.compare_and_set("invoices", 0, 2)
+
+    assert await checkpoints.load_all() == {"orders": 4, "invoices": 2}

@@ -286,3 +286,12 @@ async def test_bad_subscription_arguments_are_refused_saying_which(
 ) -> None:
     with pytest.raises(ConfigurationError, match=named):
         event_store.subscribe(**arguments)  # type: ignore[arg-type]
+
+
+async def test_last_position_is_the_head_of_the_log(event_store: EventStore) -> None:
+    assert await event_store.last_position() == 0
+
+    await event_store.append("a", [Deposited(amount=1), Deposited(amount=2)])
+    await event_store.append("b", Deposited(amount=3))
+
+    assert await event_store.last_position() == (await positions_of(event_store))[-1]

@@ -24,6 +24,10 @@ class InMemoryCheckpointStore(CheckpointStore):
         with self.storage.lock:
             self.storage.checkpoints[name] = position
 
+    async def read_checkpoints(self) -> dict[str, int]:
+        with self.storage.lock:
+            return dict(self.storage.checkpoints)
+
     async def swap_checkpoint(self, name: str, expected: int, position: int) -> int | None:
         with self.storage.lock:
             found = self.storage.checkpoints.get(name, 0)

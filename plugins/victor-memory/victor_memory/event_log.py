@@ -103,6 +103,10 @@ class InMemoryEventRecorder(EventRecorder):
         with self.log.lock:
             return self.log.records[from_position - 1 : from_position - 1 + limit]
 
+    async def last_position(self) -> int:
+        with self.log.lock:
+            return len(self.log.records)
+
     def append_signal(self) -> AppendBroadcast:
         return self.log.appended
 

@@ -78,6 +78,12 @@ class MongoCheckpointStore(CheckpointStore):
             with translated(where, writing=True):
                 await checkpoints.update_one({"_id": name}, change, upsert=True, **collated)
 
+    async def read_checkpoints(self) -> dict[str, int]:
+        checkpoints = self.database.collection(CHECKPOINTS)
+        with translated("reading every checkpoint"):
+            found = [doc async for doc in checkpoints.find({}, **self.database.joined())]
+        return {str(doc["_id"]): int(doc["position"]) for doc in found}
+
     async def swap_checkpoint(self, name: str, expected: int, position: int) -> int | None:
         checkpoints = await self._checkpoints()
         change = {"$set": {"position": position, "updated_at": timestamp_text(utc_now())}}

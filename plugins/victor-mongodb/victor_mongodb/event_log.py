@@ -282,6 +282,9 @@ class MongoEventRecorder(EventRecorder):
             )
         return 0 if last is None else int(last["last_version"])
 
+    async def last_position(self) -> int:
+        return await self._read_last_position(await self._events(), self.database.joined())
+
     async def _read_last_position(self, events: Any, joined: dict[str, Any] | None = None) -> int:
         with translated("reading the last global position"):
             last = await events.find_one(

@@ -86,6 +86,11 @@ def swap_checkpoint_in(
     return None
 
 
+def _read_all_in(connection: sqlite3.Connection) -> dict[str, int]:
+    rows = connection.execute("SELECT name, position FROM victor_checkpoints").fetchall()
+    return {str(name): int(position) for name, position in rows}
+
+
 def _take_lease_in(
     connection: sqlite3.Connection, name: str, owner: str, now: float, until: float
 ) -> bool:
@@ -126,6 +131,10 @@ class SQLiteCheckpointStore(CheckpointStore):
     async def write_checkpoint(self, name: str, position: int) -> None:
         await self.database.ensure(CHECKPOINTS)
         await self.database.write(write_checkpoint_in, name, position)
+
+    async def read_checkpoints(self) -> dict[str, int]:
+        await self.database.ensure(CHECKPOINTS)
+        return await self.database.run(_read_all_in)
 
     async def swap_checkpoint(self, name: str, expected: int, position: int) -> int | None:
         await self.database.ensure(CHECKPOINTS)

@@ -147,6 +147,10 @@ def _version_at_in(connection: sqlite3.Connection, stream_id: str, moment: str) 
     return int(first_later) - 1
 
 
+def _last_position_in(connection: sqlite3.Connection) -> int:
+    return int(connection.execute("SELECT MAX(position) FROM victor_events").fetchone()[0] or 0)
+
+
 def _data_version_in(connection: sqlite3.Connection) -> int:
     return int(connection.execute("PRAGMA data_version").fetchone()[0])
 
@@ -198,6 +202,10 @@ class SQLiteEventRecorder(EventRecorder):
         result = await self.database.write(_append_rows_in, stream_id, rows, expected_version)
         self.database.appended.notify(result.positions[-1])
         return result
+
+    async def last_position(self) -> int:
+        await self.database.ensure(EVENTS)
+        return await self.database.run(_last_position_in)
 
     def append_signal(self) -> AppendSignal:
         return SQLiteAppendSignal(self.database)

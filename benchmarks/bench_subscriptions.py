@@ -1,0 +1,213 @@
+"""Subscriptions: append-to-handled latency beside the raw wake-up, and catch-up throughput.
+
+Latency, at a steady append rate, of an event from the moment its append returned to the
+moment a subscriber in the same process holds it, on memory and on SQLite, beside the raw
+mechanism measured in the same run: an ``asyncio.Event`` set and awaited across tasks.
+Across processes (SQLite), a child process appends at the same rate and stamps each event
+with the wall-clock time before its append; the subscriber notices through ``PRAGMA
+data_version`` at the poll interval, which is the baseline there.
+
+Catch-up: the time a fresh subscription takes to deliver a log of EVENTS events, against
+iterating ``read_all`` over the same log, taking turns for a few rounds (the ratio is the
+best subscription round / the best read_all round).
+
+Run ``python benchmarks/bench_subscriptions.py [--events N] [--rate HZ] [--samples N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from victor_core import Event, EventStore
+from victor_memory import InMemoryEventStore
+from victor_sqlite import SQLiteEventStore
+
+POLL = 0.05
+#: Catch-up rounds, taking turns; a figure is the best round (the first warms the caches).
+ROUNDS = 3
+
+
+@dataclasses.dataclass
+class Ticked(Event):
+    __event_type__ = "bench.Ticked"
+    sent: float = 0.0
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return statistics.median(ordered) * 1000, p99 * 1000
+
+
+async def raw_event_latency(samples: int, rate: float) -> list[float]:
+    """The floor: one task sets an asyncio.Event, another wakes on it."""
+    woke: list[float] = []
+    signal = asyncio.Event()
+    set_at = 0.0
+
+    async def waiter() -> None:
+        for _ in range(samples):
+            await signal.wait()
+            signal.clear()
+            woke.append(time.perf_counter() - set_at)
+
+    task = asyncio.create_task(waiter())
+    for _ in range(samples):
+        await asyncio.sleep(1 / rate)
+        set_at = time.perf_counter()
+        signal.set()
+    await task
+    return woke
+
+
+async def subscription_latency(store: EventStore, samples: int, rate: float) -> list[float]:
+    """From an append's return to a subscriber holding the event, in one process."""
+    returned: dict[int, float] = {}
+    latencies: list[float] = []
+
+    async def subscriber() -> None:
+        async with store.subscribe(poll_interval=POLL) as subscription:
+            async for recorded in subscription:
+                # The appender records its return before it yields, so this is always there.
+                latencies.append(time.perf_counter() - returned[recorded.position])
+                if len(latencies) == samples:
+                    return
+
+    task = asyncio.create_task(subscriber())
+    await asyncio.sleep(0.05)
+    for _ in range(samples):
+        await asyncio.sleep(1 / rate)
+        result = await store.append("ticks", Ticked())
+        returned[result.positions[-1]] = time.perf_counter()
+    await task
+    return latencies
+
+
+_CHILD = """
+import asyncio, sys, time
+sys.path[:0] = {path!r}
+from bench_subscriptions import Ticked
+from victor_sqlite import SQLiteEventStore
+
+async def main():
+    store = SQLiteEventStore({db!r})
+    for _ in range({samples}):
+        await asyncio.sleep(1 / {rate})
+        await store.append("ticks", Ticked(sent=time.time()))
+    await store.close()
+
+asyncio.run(main())
+"""
+
+
+async def cross_process_latency(path: Path, samples: int, rate: float) -> list[float]:
+    """From just before a child process's append to a subscriber here holding the event."""
+    store = SQLiteEventStore(path)
+    await store.append("setup", Ticked())
+    latencies: list[float] = []
+    code = _CHILD.format(
+        path=[str(Path(__file__).parent), *sys.path], db=str(path), samples=samples, rate=rate
+    )
+    async with store.subscribe(2, poll_interval=POLL) as subscription:
+        child = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", code, env=dict(os.environ)
+        )
+        async for recorded in subscription:
+            event = recorded.event
+            assert isinstance(event, Ticked)
+            latencies.append(time.time() - event.sent)
+            if len(latencies) == samples:
+                break
+    await child.wait()
+    await store.close()
+    return latencies
+
+
+async def catch_up(store: EventStore, events: int) -> tuple[float, float]:
+    """Events per second: read_all, then a fresh subscription, over the same log."""
+    started = time.perf_counter()
+    count = sum([1 async for _ in store.read_all()])
+    read_all = count / (time.perf_counter() - started)
+    started = time.perf_counter()
+    seen = 0
+    async with store.subscribe() as subscription:
+        async for _ in subscription:
+            seen += 1
+            if seen == events:
+                break
+    return read_all, seen / (time.perf_counter() - started)
+
+
+async def fill(store: EventStore, events: int) -> None:
+    for start in range(0, events, 500):
+        await store.append("log", [Ticked() for _ in range(min(500, events - start))])
+
+
+def row(name: str, samples: list[float], baseline: tuple[float, float] | None) -> str:
+    p50, p99 = percentiles(samples)
+    text = f"  {name:<34} p50 {p50:8.3f} ms   p99 {p99:8.3f} ms"
+    if baseline is not None:
+        text += f"   p99 / raw p99 {p99 / baseline[1]:7.1f}x"
+    return text
+
+
+async def main(events: int, rate: float, samples: int) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        base = Path(directory)
+        print(f"append-to-handled latency, {samples} events at {rate:g}/s")
+        raw = await raw_event_latency(samples, rate)
+        raw_p = percentiles(raw)
+        print(row("asyncio.Event (raw, in process)", raw, None))
+        print(
+            row(
+                "memory subscription",
+                await subscription_latency(InMemoryEventStore(), samples, rate),
+                raw_p,
+            )
+        )
+        async with SQLiteEventStore(base / "latency.db") as sqlite_store:
+            print(
+                row(
+                    "SQLite subscription (same process)",
+                    await subscription_latency(sqlite_store, samples, rate),
+                    raw_p,
+                )
+            )
+        across = await cross_process_latency(base / "across.db", samples, rate)
+        _, p99 = percentiles(across)
+        print(
+            row("SQLite subscription (other process)", across, None)
+            + f"   poll interval {POLL * 1000:.0f} ms, p99 - poll {p99 - POLL * 1000:.1f} ms"
+        )
+
+        print(f"catch-up over {events} events (events/s)")
+        memory = InMemoryEventStore()
+        await fill(memory, events)
+        sqlite_store = SQLiteEventStore(base / "catch_up.db")
+        await fill(sqlite_store, events)
+        for name, store in (("memory", memory), ("SQLite", sqlite_store)):
+            rounds = [await catch_up(store, events) for _ in range(ROUNDS)]
+            read_all = max(r for r, _ in rounds)
+            subscribed = max(s for _, s in rounds)
+            print(
+                f"  {name:<8} read_all {read_all:10.0f}   subscribe {subscribed:10.0f}   "
+                f"subscribe / read_all {subscribed / read_all:5.2f}"
+            )
+        await sqlite_store.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--samples", type=int, default=400)
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.events, arguments.rate, arguments.samples))
