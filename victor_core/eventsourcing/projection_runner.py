@@ -273,7 +273,7 @@ class ProjectionRunner:
                 )
         finally:
             self._subscription = None
-            subscription.close()
+            await subscription.aclose()
             if keeper is not None:
                 keeper.cancel()
         return events, position

@@ -52,6 +52,12 @@ class AppendSignal(abc.ABC):
     async def wait(self, after: int, seconds: float) -> bool:
         """Return once events beyond position *after* may be visible, or after *seconds*."""
 
+    async def close(self) -> None:  # noqa: B027 - optional for signals holding nothing
+        """Release what the signal holds (a LISTEN connection, say): its subscription ended.
+
+        Called once, when the subscription is closed or its iteration ends.
+        """
+
 
 class AppendBroadcast(AppendSignal):
     """An in-process signal: appends call :meth:`notify`, subscriptions :meth:`wait`.
@@ -158,6 +164,7 @@ class Subscription:
                 return recorded
             self.position = self._read_to
             if not await self._fill():
+                await self._release_signal()
                 raise StopAsyncIteration
 
     async def next_batch(self, limit: int) -> list[RecordedEvent]:
@@ -173,6 +180,7 @@ class Subscription:
             if not self._buffer:
                 self.position = self._read_to
                 if not await self._fill():
+                    await self._release_signal()
                     return batch
             while self._buffer and len(batch) < limit:
                 record = self._buffer[0]
@@ -193,6 +201,7 @@ class Subscription:
         if not self._buffer:
             self.position = self._read_to
             if not await self._fill():
+                await self._release_signal()
                 return []
         records = [self._buffer.popleft() for _ in range(min(limit, len(self._buffer)))]
         self.position = records[-1].position if self._buffer else self._read_to
@@ -206,8 +215,14 @@ class Subscription:
             self._interrupt.set()
 
     async def aclose(self) -> None:
-        """:meth:`close`, for ``contextlib.aclosing`` and async generator habits."""
+        """:meth:`close`, and release the backend's signal (a connection it may hold) now."""
         self.close()
+        await self._release_signal()
+
+    async def _release_signal(self) -> None:
+        signal, self._signal = self._signal, None
+        if signal is not None:
+            await signal.close()
 
     async def __aenter__(self) -> Self:
         return self
