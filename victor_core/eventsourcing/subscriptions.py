@@ -83,7 +83,15 @@ class AppendBroadcast(AppendSignal):
             if position > self._head:
                 self._head = position
             waiters, self._waiters = self._waiters, []
+        try:
+            here = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
         for loop, future in waiters:
+            if loop is here:
+                # The same loop: no need to wake it through its self-pipe.
+                _resolve(future)
+                continue
             # A closed loop raises RuntimeError: nobody is waiting there any more.
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(_resolve, future)
