@@ -22,7 +22,7 @@ from scripted_server import (
     duplicate_key,
 )
 
-from victor_core import BackendError, Capability, ConfigurationError
+from victor_core import BackendError, BackendUnavailable, Capability, ConfigurationError
 from victor_mongodb import MongoEventStore, MongoRepository
 from victor_mongodb.capabilities import server_capabilities
 
@@ -135,7 +135,7 @@ async def test_a_connection_lost_after_sending_a_write_is_an_unknown_outcome(
 async def test_an_unreachable_server_is_not_an_unknown_outcome() -> None:
     store = MongoEventStore("mongodb://localhost:1/app?serverSelectionTimeoutMS=100")
 
-    with pytest.raises(BackendError, match="could not be reached") as raised:
+    with pytest.raises(BackendUnavailable, match="could not be reached") as raised:
         await store.append("book-1", Noted(text="first"))
 
     assert "outcome unknown" not in str(raised.value)

@@ -6,15 +6,16 @@ victor error that says what to do:
 
 - a transaction the server aborted because of a concurrent writer or a failover (code 112,
   or the ``TransientTransactionError`` label): :class:`TransactionConflict`, a
-  :class:`~victor_core.TransientError`, since running the same work again is the cure (the
+  :class:`~victor_core.TransientBackendError`, since running the same work again is the cure (the
   unit of work does so itself a few times first, as PyMongo's ``with_transaction`` does);
 - a write whose fate the driver cannot know (a write-concern timeout, a connection lost after
   the command was sent, a commit with ``UnknownTransactionCommitResult``):
   :class:`OutcomeUnknown`, because retrying blindly could store it twice;
 - a value or a document MongoDB cannot store: :class:`~victor_core.SerializationError` or
   :class:`~victor_core.ConfigurationError`, raised before anything is written;
-- anything else about reaching or using the server: :class:`~victor_core.BackendError`
-  naming what to check. The driver's exception is always chained.
+- a server that cannot be reached (no command sent): :class:`~victor_core.BackendUnavailable`;
+- anything else about using the server: :class:`~victor_core.BackendError` naming what to
+  check. The driver's exception is always chained.
 """
 
 from __future__ import annotations
@@ -38,13 +39,14 @@ from pymongo.errors import (
     WriteConcernError,
 )
 
-from victor_core import TransientError
 from victor_core.backend import (
     BackendError,
+    BackendUnavailable,
     ConcurrencyError,
     ConfigurationError,
     ExpectedVersion,
     SerializationError,
+    TransientBackendError,
     VictorError,
 )
 
@@ -76,7 +78,7 @@ SNAPSHOT_TOO_LARGE = (
 )
 
 
-class TransactionConflict(TransientError):
+class TransactionConflict(TransientBackendError):
     """MongoDB aborted a transaction because of a concurrent writer or a failover.
 
     Nothing of the transaction was stored, and running the same work again is expected to
@@ -169,7 +171,7 @@ def translated(
             raise TransactionConflict(where, exc) from exc
         if commit_may_be_retried(exc) or (writing and _maybe_sent(exc)):
             raise OutcomeUnknown(where, exc) from exc
-        raise BackendError(
+        raise BackendUnavailable(
             f"{where}: MongoDB could not be reached ({type(exc).__name__}: {exc}); check that "
             "the server is running and that the URL's hosts and replicaSet are right"
         ) from exc

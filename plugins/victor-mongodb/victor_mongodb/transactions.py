@@ -24,7 +24,7 @@ so the manager can do what PyMongo's ``with_transaction`` does, within a bound: 
 whole transaction again when the server aborted it as transient (a write conflict, a
 failover), and send the commit again when its result is unknown. What still fails is
 raised as :class:`~victor_mongodb.errors.TransactionConflict` (a
-:class:`~victor_core.TransientError`) or :class:`~victor_mongodb.errors.OutcomeUnknown`.
+:class:`~victor_core.TransientBackendError`) or :class:`~victor_mongodb.errors.OutcomeUnknown`.
 """
 
 from __future__ import annotations
