@@ -18,7 +18,8 @@ from victor_core import (
     PluginRegistry,
 )
 from victor_core.backend import parse_url
-from victor_core.plugins.known import install_hint
+from victor_core.plugins import known
+from victor_core.plugins.known import install_command, install_hint
 
 WORKING_BACKEND = """
     from victor_core import BackendInfo, Capability, EventStore, hookimpl
@@ -69,12 +70,26 @@ def test_an_unknown_backend_lists_the_installed_ones_and_says_what_to_install() 
     assert "victor.backends" in message
 
 
-def test_first_party_backends_get_the_exact_pip_command() -> None:
-    assert (
-        install_hint("sqlite")
-        == "pip install 'victor-core[sqlite]' (or: pip install victor-sqlite)"
+def test_from_a_source_checkout_the_hint_names_the_plugin_directory_there() -> None:
+    """The tests run on an editable install of this checkout: an index has no victor-sqlite."""
+    root = Path(__file__).resolve().parents[1]
+    assert install_hint("sqlite") == f"pip install {root / 'plugins' / 'victor-sqlite'}"
+    assert (root / "plugins" / "victor-sqlite" / "pyproject.toml").is_file()
+    assert install_command("victor-contract-tests") == f"pip install {root / 'contract_tests'}"
+    assert install_command("victor-mongodb", "fake") == (
+        f"pip install '{root / 'plugins' / 'victor-mongodb'}[fake]'"
     )
-    assert "victor-core[mongodb]" in install_hint("mongodb")
+
+
+def test_without_a_checkout_the_hint_names_the_index_and_the_checkout_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(known, "source_checkout", lambda: None)
+    assert install_hint("sqlite") == (
+        "pip install victor-sqlite "
+        "(from a source checkout of victor-core: pip install ./plugins/victor-sqlite)"
+    )
+    assert "pip install 'victor-mongodb[fake]'" in install_command("victor-mongodb", "fake")
 
 
 def test_a_backend_from_another_distribution_is_selected_by_name_and_by_url_scheme(

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from victor_core import cli_live
 from victor_core.errors import VictorError
+from victor_core.plugins.known import install_command, install_hint
 from victor_core.plugins.registry import PluginRegistry, default_registry
 from victor_core.plugins.url import parse_url
 
@@ -24,7 +25,7 @@ from victor_core.plugins.url import parse_url
 def _list_backends(registry: PluginRegistry) -> int:
     installed = registry.installed_backends()
     if not installed:
-        print("no backends installed; pip install victor-core (which brings 'memory')")
+        print(f"no backends installed; the in-memory one: {install_hint('memory')}")
         return 1
     status = 0
     rows: list[tuple[str, str, str, str]] = []
@@ -62,8 +63,7 @@ def _contract_test(target: str, pytest_args: Sequence[str]) -> int:
     spec = importlib.util.find_spec("victor_contract_tests")
     if spec is None or not spec.submodule_search_locations:
         print(
-            "the contract suite is not installed: pip install victor-contract-tests "
-            "(or pip install 'victor-core[contract]')",
+            f"the contract suite is not installed: {install_command('victor-contract-tests')}",
             file=sys.stderr,
         )
         return 2

@@ -59,6 +59,7 @@ from victor_core.eventsourcing.subscriptions import AppendBroadcast, AppendSigna
 from victor_core.plugins.backend_info import CONTRACT_VERSION, BackendInfo, Capability
 from victor_core.plugins.contract import ContractInstance
 from victor_core.plugins.hookspecs import hookimpl
+from victor_core.plugins.known import install_command
 from victor_core.plugins.url import BackendURL, parse_url
 from victor_core.repository import (
     DocumentQuery,
@@ -181,6 +182,7 @@ __all__ = [
     "expression_of",
     "holds_declared_value",
     "hookimpl",
+    "install_command",
     "is_exact_number",
     "make_converter",
     "order_from",

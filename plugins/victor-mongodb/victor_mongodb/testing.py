@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from victor_core.backend import ConfigurationError
+from victor_core.backend import ConfigurationError, install_command
 from victor_mongodb.client import Flavour
 
 #: flavour -> (module, client class, distribution)
@@ -39,7 +39,8 @@ def fake_client(flavour: Flavour | str = Flavour.PYMONGO) -> Any:
     except ImportError as exc:
         raise ConfigurationError(
             f"the in-process MongoDB for {chosen.value!r} clients needs {distribution}: "
-            "pip install 'victor-mongodb[fake]' (or point VICTOR_MONGODB_URL at a server)"
+            f"{install_command('victor-mongodb', 'fake')} (or point VICTOR_MONGODB_URL at a "
+            "server)"
         ) from exc
     return getattr(module, class_name)()
 
