@@ -29,6 +29,9 @@ nox.options.sessions = [
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 TEST_TOOLS = ["pytest>=8", "pytest-asyncio>=0.24", "hypothesis>=6.100"]
+# Optional integrations the tests and docs exercise: pydantic models (victor_core.pydantic)
+# and the FastAPI service of the tutorial (examples/fastapi_service).
+TEST_TOOLS += ["pydantic>=2", "fastapi>=0.110", "uvicorn>=0.29", "httpx>=0.27"]
 # Linters are pinned: a new release may judge the same code differently.
 RUFF = "ruff==0.17.6"
 MYPY = "mypy==2.4.1"

@@ -9,6 +9,11 @@ the base fields as keyword-only arguments.
 
 Because such a class answers to both ``dataclasses.is_dataclass`` and ``attrs.has``,
 generic tools cannot tell which one defined a subclass; :func:`record_fields` can.
+
+Pydantic models are records too: a subclass of the pydantic bases in
+:mod:`victor_core.pydantic` inherits the dataclass and attrs metadata of its victor base, but
+its fields are the model's. They are recognised by the ``__pydantic_fields__`` pydantic puts
+on every model class, so the kernel needs no import of pydantic to read them.
 """
 
 from __future__ import annotations
@@ -68,22 +73,41 @@ class RecordField:
 
 def _defining_library(cls: type) -> str:
     for klass in cls.__mro__:
+        # A pydantic dataclass is a dataclass first: its dataclass fields are its fields.
         if "__dataclass_fields__" in klass.__dict__:
             return "dataclasses"
         if "__attrs_attrs__" in klass.__dict__:
             return "attrs"
-    raise TypeError(f"{cls.__qualname__} is neither a dataclass nor an attrs class")
+        if "__pydantic_fields__" in klass.__dict__:
+            return "pydantic"
+    raise TypeError(f"{cls.__qualname__} is neither a dataclass, an attrs class nor a model")
+
+
+def is_pydantic_model(cls: Any) -> bool:
+    """True for pydantic ``BaseModel`` subclasses (v2), pydantic dataclasses excepted."""
+    if not isinstance(cls, type):
+        return False
+    try:
+        return _defining_library(cls) == "pydantic"
+    except TypeError:
+        return False
 
 
 def is_record_class(cls: Any) -> bool:
-    """True for dataclasses and attrs classes."""
-    return isinstance(cls, type) and (dataclasses.is_dataclass(cls) or attrs.has(cls))
+    """True for dataclasses, attrs classes and pydantic models."""
+    return isinstance(cls, type) and (
+        dataclasses.is_dataclass(cls) or attrs.has(cls) or is_pydantic_model(cls)
+    )
 
 
 def record_fields(cls: type) -> tuple[RecordField, ...]:
     """The fields of *cls*, taken from the library that actually defined *cls*."""
+    library = _defining_library(cls)
+    if library == "pydantic":
+        model_fields: dict[str, Any] = cls.__pydantic_fields__  # type: ignore[attr-defined]
+        return tuple(RecordField(name, f.annotation, True) for name, f in model_fields.items())
     hints = _type_hints(cls)
-    if _defining_library(cls) == "dataclasses":
+    if library == "dataclasses":
         return tuple(
             RecordField(f.name, hints.get(f.name, f.type), f.init) for f in dataclasses.fields(cls)
         )
@@ -101,7 +125,11 @@ def _type_hints(cls: type) -> dict[str, Any]:
 
 def init_name(field: RecordField, cls: type) -> str:
     """The keyword under which ``cls.__init__`` accepts *field* (attrs strips a leading ``_``)."""
-    if _defining_library(cls) == "attrs":
+    library = _defining_library(cls)
+    if library == "pydantic":
+        alias = cls.__pydantic_fields__[field.name].alias  # type: ignore[attr-defined]
+        return alias if isinstance(alias, str) else field.name
+    if library == "attrs":
         alias = attrs.fields_dict(cls)[field.name].alias
         return alias if alias is not None else field.name
     return field.name

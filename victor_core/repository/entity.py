@@ -69,7 +69,10 @@ def version_default(entity_type: type[Entity], name: str) -> int | None:
     such a document gives the default.
     """
     default: object
-    if _defining_library(entity_type) == "attrs":
+    library = _defining_library(entity_type)
+    if library == "pydantic":
+        default = entity_type.__pydantic_fields__[name].default  # type: ignore[attr-defined]
+    elif library == "attrs":
         default = attrs.fields_dict(entity_type)[name].default
     else:
         default = {f.name: f.default for f in dataclasses.fields(entity_type)}[name]

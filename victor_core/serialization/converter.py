@@ -18,7 +18,7 @@ from cattrs.fns import identity
 from cattrs.preconf.json import JsonConverter
 from cattrs.preconf.json import make_converter as make_json_converter
 
-from victor_core._records import init_name, record_fields
+from victor_core._records import init_name, is_pydantic_model, record_fields
 
 
 def make_converter() -> JsonConverter:
@@ -31,6 +31,10 @@ def make_converter() -> JsonConverter:
     conv.register_structure_hook(decimal.Decimal, _structure_decimal)
     conv.register_unstructure_hook_factory(_is_dual_record, lambda cls: _unstructurer(conv, cls))
     conv.register_structure_hook_factory(_is_dual_record, lambda cls: _structurer(conv, cls))
+    # Pydantic models go through the same field hooks, so a Decimal or a nested attrs class
+    # is stored exactly as in a dataclass; building the model validates what was read.
+    conv.register_unstructure_hook_factory(is_pydantic_model, lambda cls: _unstructurer(conv, cls))
+    conv.register_structure_hook_factory(is_pydantic_model, lambda cls: _structurer(conv, cls))
     return conv
 
 
@@ -113,8 +117,10 @@ def _structurer(conv: JsonConverter, cls: type) -> Callable[[Any, type], Any]:
 
 
 def is_record_instance(value: object) -> bool:
-    """True for instances of dataclasses and attrs classes."""
-    return dataclasses.is_dataclass(value) or attrs.has(type(value))
+    """True for instances of dataclasses, attrs classes and pydantic models."""
+    return (
+        dataclasses.is_dataclass(value) or attrs.has(type(value)) or is_pydantic_model(type(value))
+    )
 
 
 #: The converter victor uses unless told otherwise.

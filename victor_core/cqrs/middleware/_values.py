@@ -15,7 +15,10 @@ _readers: dict[type, _Reader | None] = {}
 def _reader(cls: type) -> _Reader | None:
     # Only a class decorated itself lists all of its fields; an undecorated subclass may
     # keep more state in its instance dict.
-    if "__dataclass_fields__" not in cls.__dict__ and "__attrs_attrs__" not in cls.__dict__:
+    if not any(
+        marker in cls.__dict__
+        for marker in ("__dataclass_fields__", "__attrs_attrs__", "__pydantic_fields__")
+    ):
         return None
     names = tuple(field.name for field in record_fields(cls))
     if not names:
