@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import textwrap
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -22,18 +23,20 @@ _FENCE = re.compile(
     re.MULTILINE | re.DOTALL,
 )
 
-# Compiles the program with top-level await allowed and runs it in an event loop.
+# Compiles the program with top-level await allowed. A program that awaits at top level runs
+# in an event loop; one that does not runs as a plain script would, with no loop running, so
+# that a block calling ``asyncio.run`` itself works as it does pasted into a file.
 _RUNNER = """
 import ast, asyncio, inspect, sys
 path = sys.argv[1]
 code = compile(open(path, encoding="utf-8").read(), path, "exec",
                flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
 namespace = {"__name__": "__main__"}
-async def main():
-    result = eval(code, namespace)
-    if inspect.isawaitable(result):
+result = eval(code, namespace)
+if inspect.isawaitable(result):
+    async def main():
         await result
-asyncio.run(main())
+    asyncio.run(main())
 """
 
 
@@ -60,16 +63,34 @@ def code_blocks(path: Path) -> list[CodeBlock]:
 
 
 def run_blocks(
-    blocks: Iterable[CodeBlock], workdir: Path, *, prelude: str = "", epilogue: str = ""
+    blocks: Iterable[CodeBlock],
+    workdir: Path,
+    *,
+    prelude: str = "",
+    epilogue: str = "",
+    program: Path | None = None,
+    in_main: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """Run *blocks* as one program in a new process in *workdir*; raise if it fails."""
-    parts = [prelude]
+    """Run *blocks* as one program in a new process in *workdir*; raise if it fails.
+
+    The program is written to *program* (by default ``program.py`` in *workdir*). With
+    *in_main*, the blocks run as the body of ``async def main()`` called by
+    ``asyncio.run(main())``, as a reader turning a page into a script writes them; classes
+    are then local to a function, which shows in their qualified names.
+    """
+    parts = []
     for block in blocks:
         if block.runs:
             parts.append(f"# --- {block.path.name}, line {block.line}\n{block.code}")
-    parts.append(epilogue)
-    program = workdir / "program.py"
-    program.write_text("\n".join(parts), encoding="utf-8")
+    body = "\n".join(parts)
+    if in_main:
+        body = (
+            "import asyncio as _asyncio\n\n\nasync def main() -> None:\n"
+            + textwrap.indent(body or "pass", "    ")
+            + "\n    pass\n\n\n_asyncio.run(main())\n"
+        )
+    program = program if program is not None else workdir / "program.py"
+    program.write_text("\n".join([prelude, body, epilogue]), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     result = subprocess.run(
         [sys.executable, "-c", _RUNNER, str(program)],
