@@ -8,6 +8,7 @@ install when one of its classes is imported from the kernel.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -131,3 +132,42 @@ def test_a_backend_class_without_its_plugin_says_what_to_install(tmp_path: Path)
         "BackendNotFound: no installed backend accepts URLs starting with 'memory://'"
     )
     assert lines[1].endswith(hint)
+
+
+def _documented_rows(markdown: Path) -> dict[str, list[str]]:
+    """The rows of the ``$ victor backends`` sample in *markdown*: backend -> its cells."""
+    text = markdown.read_text(encoding="utf-8")
+    sample = text[text.index("$ victor backends\n") :].split("```", 1)[0]
+    return _rows(sample.splitlines()[2:])
+
+
+def _rows(lines: list[str]) -> dict[str, list[str]]:
+    cells = [re.split(r"\s{2,}", line.strip()) for line in lines if line.strip()]
+    return {row[0]: row for row in cells if row[0] != "backend"}
+
+
+@pytest.mark.parametrize("page", ["plugin-authors.md", "backends.md"])
+def test_the_documented_victor_backends_output_is_what_it_prints(
+    page: str, third_party: Path
+) -> None:
+    documented = _documented_rows(ROOT / "docs" / page)
+    result = run(["-m", "victor_core", "backends"], third_party)
+    printed = _rows(result.stdout.splitlines())
+
+    assert documented, f"docs/{page} shows no `victor backends` rows"
+    for name, row in documented.items():
+        assert printed.get(name) == row, f"docs/{page} shows an outdated row for {name!r}"
+
+
+def test_a_class_listed_under_victor_exports_is_importable_from_the_kernel(
+    third_party: Path,
+) -> None:
+    script = (
+        "from victor_core import ListRecorder\n"
+        "from victor_example_backend.recorder import ListRecorder as original\n"
+        "print(ListRecorder is original)\n"
+    )
+    result = run(["-c", script], third_party)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"

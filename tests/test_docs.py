@@ -11,11 +11,12 @@ from __future__ import annotations
 import ast
 import os
 import re
+import textwrap
 from pathlib import Path
 
 import pytest
 
-from tests.support.markdown import CodeBlock, code_blocks, run_blocks
+from tests.support.markdown import CodeBlock, code_blocks, required_modules, run_blocks
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCUMENTS = sorted(
@@ -23,6 +24,20 @@ DOCUMENTS = sorted(
     for path in [ROOT / "README.md", *(ROOT / "docs").rglob("*.md")]
     if any(block.runs for block in code_blocks(path))
 )
+
+
+#: The tutorial's application, importable as a reader who installed it imports it.
+SHOP = ROOT / "examples" / "fastapi_service"
+
+
+@pytest.fixture(autouse=True)
+def _shop_importable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(SHOP), os.environ.get("PYTHONPATH", "")]))
+
+
+def _skip_without_requirements(document: Path) -> None:
+    for module in required_modules(document):
+        pytest.importorskip(module, reason=f"{document.name} needs {module}: pip install {module}")
 
 
 def _contents(directory: Path) -> dict[str, tuple[int, int]]:
@@ -40,6 +55,7 @@ def _contents(directory: Path) -> dict[str, tuple[int, int]]:
 def test_document_examples_run_twice_and_leave_the_directory_as_it_was(
     document: Path, tmp_path: Path
 ) -> None:
+    _skip_without_requirements(document)
     workdir = tmp_path / "work"
     workdir.mkdir()
     (workdir / "notes.txt").write_text("the reader's own file\n", encoding="utf-8")
@@ -57,6 +73,7 @@ def test_document_examples_run_twice_and_leave_the_directory_as_it_was(
     ids=lambda p: str(p.relative_to(ROOT)),
 )
 def test_document_examples_run_inside_a_main_function(document: Path, tmp_path: Path) -> None:
+    _skip_without_requirements(document)
     run_blocks(code_blocks(document), tmp_path, program=tmp_path / "main.py", in_main=True)
 
 
@@ -86,6 +103,7 @@ def test_each_block_says_whether_it_stands_alone(block: CodeBlock) -> None:
     ids=lambda b: f"{b.path.relative_to(ROOT)}:{b.line}",
 )
 def test_a_block_that_says_it_stands_alone_runs_alone(block: CodeBlock, tmp_path: Path) -> None:
+    _skip_without_requirements(block.path)
     run_blocks([block], tmp_path)
 
 
@@ -99,7 +117,8 @@ def _imported_names() -> dict[str, str]:
     found: dict[str, str] = {}
     for document in DOCUMENTS:
         for block in code_blocks(document):
-            for node in ast.walk(ast.parse(block.code)):
+            # Shown modules and excerpts too: what a page shows is what readers import.
+            for node in ast.walk(ast.parse(textwrap.dedent(block.code))):
                 if isinstance(node, ast.ImportFrom) and node.module:
                     if node.module.split(".")[0] not in VICTOR_PACKAGES:
                         continue

@@ -3,7 +3,9 @@
 The blocks of one document run in order, as one program, in a fresh Python process (so
 that classes defined by one document or test never meet another's), with top-level
 ``await`` allowed and a scratch working directory for any file an example creates.
-A block preceded by ``<!-- not-run: reason -->`` is shown to readers but not executed.
+A block preceded by ``<!-- not-run: reason -->`` is shown to readers but not executed. A
+line ``--8<-- "path"`` in a block is replaced by the file at *path* (relative to the
+repository root), as the site's snippets extension does, so the block shows that file.
 """
 
 from __future__ import annotations
@@ -40,6 +42,23 @@ if inspect.isawaitable(result):
 """
 
 
+_SNIPPET = re.compile(r'^--8<-- "(?P<path>[^"]+)"$', re.MULTILINE)
+_REQUIRES = re.compile(r"<!--\s*requires:(?P<modules>[^>]*)-->")
+
+
+def _root(path: Path) -> Path:
+    for parent in path.resolve().parents:
+        if (parent / "mkdocs.yml").is_file():
+            return parent
+    return path.resolve().parent
+
+
+def required_modules(path: Path) -> list[str]:
+    """The modules a page declares with ``<!-- requires: a b -->``: optional integrations."""
+    text = path.read_text(encoding="utf-8")
+    return [name for match in _REQUIRES.finditer(text) for name in match["modules"].split()]
+
+
 @attrs.frozen
 class CodeBlock:
     path: Path
@@ -51,11 +70,16 @@ class CodeBlock:
 def code_blocks(path: Path) -> list[CodeBlock]:
     """The ```python blocks of the Markdown file *path*, in order."""
     text = path.read_text(encoding="utf-8")
+    root = _root(path)
+
+    def include(match: re.Match[str]) -> str:
+        return (root / match["path"]).read_text(encoding="utf-8").rstrip("\n")
+
     return [
         CodeBlock(
             path=path,
             line=text.count("\n", 0, match.start("code")) + 1,
-            code=match.group("code"),
+            code=_SNIPPET.sub(include, match.group("code")),
             runs=match.group("marker") is None,
         )
         for match in _FENCE.finditer(text)
