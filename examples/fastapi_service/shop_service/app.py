@@ -49,13 +49,11 @@ from victor_core import (
 STATUS_FOR_REASON = {NOT_FOUND: 404, REFUSED: 422}
 
 
-def create_app(
-    storage_url: str | None = None, *, poll_interval: float = 0.05, read_timeout: float = 5.0
-) -> FastAPI:
+def create_app(storage_url: str | None = None, *, read_timeout: float = 5.0) -> FastAPI:
     """The service on *storage_url* (default: ``$SHOP_STORAGE_URL``, else ``memory://shop``).
 
     A read waits at most *read_timeout* seconds for the read model to include the version
-    it asks for; the runner looks for new events every *poll_interval* seconds.
+    it asks for.
     """
     url = storage_url or os.environ.get("SHOP_STORAGE_URL") or "memory://shop"
 
@@ -68,17 +66,17 @@ def create_app(
         mediator.command_bus.use(LoggingCommandMiddleware())
         Shop(store, customers, summaries, read_timeout=read_timeout).register(mediator)
 
-        # The summaries live in memory: rebuild them from the events, then follow new ones.
+        # The summaries live in memory: rebuild them from the events, then follow new ones
+        # as they are appended (run_forever follows the store through a subscription).
         runner = ProjectionRunner(store, summaries, name="order-summaries")
         await runner.rebuild()
-        stop = asyncio.Event()
-        following = asyncio.create_task(runner.run(poll_interval=poll_interval, stop=stop))
+        following = asyncio.create_task(runner.run_forever())
 
         app.state.mediator = mediator
         try:
             yield
         finally:
-            stop.set()
+            runner.stop()  # the batch in hand is handled and checkpointed first
             await following
             await customers.close()
             await store.close()
