@@ -60,8 +60,10 @@ def _check_read_stream(
     others = sorted({r.stream_id for r in found if r.stream_id != stream_id})
     if others:
         raise _broken(recorder, "read_stream", f"{asked} returned records of streams {others}")
+    # Versions start at 1 and have no gaps: a read from a version begins exactly there.
     if versions and (
-        versions[0] < from_version or (to_version is not None and versions[-1] > to_version)
+        versions[0] != max(from_version, 1)
+        or (to_version is not None and versions[-1] > to_version)
     ):
         raise _broken(recorder, "read_stream", f"{asked} returned versions {versions}")
     if any(later != earlier + 1 for earlier, later in itertools.pairwise(versions)):
@@ -109,6 +111,15 @@ def _check_append(
         problem = f"reported positions {positions}; they must rise strictly"
     elif not isinstance(result.version, int) or result.version < len(records):
         problem = f"reported version {result.version!r} after appending {len(records)} records"
+    elif (
+        isinstance(expected_version, int)
+        and not isinstance(expected_version, bool)
+        and result.version != expected_version + len(records)
+    ):
+        problem = (
+            f"reported version {result.version} after appending {len(records)} records at "
+            f"expected version {expected_version}"
+        )
     if problem is not None:
         raise _broken(recorder, "append", problem)
 
@@ -121,7 +132,9 @@ def _checking(
     @functools.wraps(method)
     async def checked(*args: Any, **kwargs: Any) -> Any:
         result = await method(*args, **kwargs)
-        arguments = signature.bind(*args, **kwargs).args
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        arguments = bound.args
         check(method.__self__, result, *arguments)  # type: ignore[attr-defined]
         return result
 

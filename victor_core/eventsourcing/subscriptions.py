@@ -166,8 +166,11 @@ class Subscription:
     async def __anext__(self) -> RecordedEvent:
         while True:
             if self._buffer:
-                record = self._buffer.popleft()
+                # Decoded before it leaves the buffer: a record that cannot be read stays
+                # first in line, so the error repeats rather than the event being skipped.
+                record = self._buffer[0]
                 recorded = self._store._recorded(record)
+                self._buffer.popleft()
                 self.position = record.position
                 return recorded
             self.position = self._read_to
@@ -192,7 +195,13 @@ class Subscription:
                     return batch
             while self._buffer and len(batch) < limit:
                 record = self._buffer[0]
-                batch.append(self._store._recorded(record))
+                try:
+                    recorded = self._store._recorded(record)
+                except Exception:
+                    if batch:
+                        return batch  # what was read is delivered; the error comes next call
+                    raise
+                batch.append(recorded)
                 self._buffer.popleft()
                 self.position = record.position
         if not self._buffer:

@@ -18,8 +18,12 @@ from victor_core.backend import Capability
 
 pytestmark = [pytest.mark.asyncio, requires(Capability.REPOSITORY)]
 
-#: Names a linguistic or case-insensitive collation orders or equates differently.
-NAMES = ["a", "B", "Z", "b", "A", "é", "e", "z", "ä", "Ä", "10", "9", "a b", "ab", "a-c", "ß", "ss"]
+#: Names a linguistic or case-insensitive collation orders or equates differently; the last two
+#: are ordered one way by code point and the other by UTF-16 code unit.
+NAMES = [
+    *("a", "B", "Z", "b", "A", "é", "e", "z", "ä", "Ä", "10", "9", "a b", "ab", "a-c", "ß", "ss"),
+    *("\uff21", "\U0001f600"),
+]
 
 
 def by_id(members: list[Member]) -> list[str]:

@@ -30,6 +30,9 @@ pytestmark = [
 
 POLL = 0.05
 PATIENCE = 20.0
+# Long enough that a renewal delayed by a loaded machine never lets the lease lapse; a
+# runner that stops releases it, so the handover does not wait it out.
+LEASE = 5.0
 
 
 class Totals(Projection):
@@ -155,7 +158,7 @@ async def test_with_a_lease_one_runner_is_active_and_another_takes_over_when_it_
     totals = [Totals(), Totals()]
     runners = [
         ProjectionRunner(
-            await open_event_store(), totals[n], poll_interval=POLL, lease=0.3, owner=f"r{n}"
+            await open_event_store(), totals[n], poll_interval=POLL, lease=LEASE, owner=f"r{n}"
         )
         for n in range(2)
     ]
