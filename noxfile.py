@@ -36,8 +36,11 @@ TEST_TOOLS += ["pydantic>=2", "fastapi>=0.110", "uvicorn>=0.29", "httpx>=0.27"]
 RUFF = "ruff==0.17.6"
 MYPY = "mypy==2.4.1"
 IMPORT_LINTER = "import-linter==2.17"
-#: The peers the benchmarks compare against, pinned so that figures stay comparable.
-BENCH_PEERS = ["eventsourcing==9.5.6"]
+#: The peers the benchmarks compare against, pinned so that figures stay comparable
+#: (eventsourcing's PostgreSQL module runs on psycopg 3).
+BENCH_PEERS = ["eventsourcing[postgres]==9.5.6", "psycopg[binary]>=3.2"]
+#: Type information for dependencies that ship none.
+TYPE_STUBS = ["asyncpg-stubs>=0.29"]
 
 
 #: Extras of first-party plugins that the tests need (the MongoDB stand-ins: in-process
@@ -114,7 +117,7 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the kernel, the plugins and the contract suite."""
     _install_project(session)
-    session.install(MYPY)
+    session.install(MYPY, *TYPE_STUBS)
     session.run("mypy")
 
 

@@ -24,6 +24,7 @@ FIRST_PARTY_BACKENDS: dict[str, tuple[str, str]] = {
     "memory": ("victor-memory", "memory"),
     "sqlite": ("victor-sqlite", "sqlite"),
     "mongodb": ("victor-mongodb", "mongodb"),
+    "postgres": ("victor-postgres", "postgres"),
 }
 
 #: First-party distributions -> their directory in the source repository.

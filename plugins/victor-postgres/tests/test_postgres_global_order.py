@@ -1,0 +1,79 @@
+"""Positions come from transaction ids: read_all never runs ahead of an open transaction."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import asyncpg
+import pytest
+
+from victor_core import Event, utc_now
+from victor_core.backend import NewEventRecord, StreamState
+from victor_postgres import PostgresEventStore, append_in
+from victor_postgres.event_log import EVENTS
+from victor_postgres.schema import ensure_part_in
+
+pytestmark = pytest.mark.asyncio
+
+
+@dataclass
+class Noted(Event):
+    text: str = ""
+
+
+def record(text: str) -> NewEventRecord:
+    return NewEventRecord(
+        event_id=f"id-{text}",
+        type_name="Noted",
+        schema_version=1,
+        data=f'{{"text": "{text}"}}',
+        timestamp=utc_now(),
+    )
+
+
+async def test_an_event_committed_later_below_a_position_already_seen_is_never_skipped(
+    url: str,
+) -> None:
+    store = PostgresEventStore(url)
+    await store.append("warm-up", Noted(text="first"))
+    schema = url.split("schema=")[1]
+    slow = await asyncpg.connect(url.split("?")[0], server_settings={"search_path": schema})
+    try:
+        await ensure_part_in(slow, EVENTS, "test")
+        transaction = slow.transaction()
+        await transaction.start()
+        # The slow writer takes its transaction id (and so its positions) first...
+        held = await append_in(slow, "slow", [record("slow")], StreamState.ANY)
+        # ...and a fast writer commits after it, at a higher position.
+        fast = await store.append("fast", Noted(text="fast"))
+        assert fast.positions[0] > held.positions[0]
+        seen = [r.event.text async for r in store.read_all()]
+        assert seen == ["first"], "read_all ran ahead of a transaction still open below it"
+        await transaction.commit()
+    finally:
+        await slow.close()
+    after = [r.event.text async for r in store.read_all()]
+    assert after == ["first", "slow", "fast"]
+    await store.close()
+
+
+async def test_a_transaction_left_idle_is_ended_and_stops_holding_readers_back(url: str) -> None:
+    store = PostgresEventStore(url, idle_in_transaction_timeout=0.2)
+    await store.append("warm-up", Noted(text="first"))
+    abandoned = await store.database.connect()
+    try:
+        transaction = abandoned.transaction()
+        await transaction.start()
+        await append_in(abandoned, "abandoned", [record("abandoned")], StreamState.ANY)
+        await store.append("later", Noted(text="later"))
+        seen: list[str] = []
+        for _ in range(200):  # the server ends the idle transaction after 0.2 s
+            seen = [r.event.text async for r in store.read_all()]
+            if seen != ["first"]:
+                break
+            await asyncio.sleep(0.05)
+        assert seen == ["first", "later"]
+    finally:
+        await abandoned.close()
+    await store.close()

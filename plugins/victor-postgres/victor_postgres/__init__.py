@@ -1,0 +1,35 @@
+"""The PostgreSQL storage backend of victor-core, on asyncpg.
+
+``PostgresEventStore("postgresql://app@db/app")`` (or
+``open_event_store("postgresql://app@db/app")``) stores events, aggregate snapshots and
+projection checkpoints in one PostgreSQL database through a connection pool. Components
+that should share the pool (and commit together) share one :class:`PostgresDatabase`.
+"""
+
+from victor_postgres.checkpoints import PostgresCheckpointStore, write_checkpoint_in
+from victor_postgres.database import (
+    PostgresBusy,
+    PostgresConflict,
+    PostgresDatabase,
+    PostgresUnavailable,
+)
+from victor_postgres.event_log import PostgresEventRecorder, append_in
+from victor_postgres.schema import SchemaPart
+from victor_postgres.settings import PostgresSettings
+from victor_postgres.snapshots import PostgresSnapshotRecorder
+from victor_postgres.store import PostgresEventStore
+
+__all__ = [
+    "PostgresBusy",
+    "PostgresCheckpointStore",
+    "PostgresConflict",
+    "PostgresDatabase",
+    "PostgresEventRecorder",
+    "PostgresEventStore",
+    "PostgresSettings",
+    "PostgresSnapshotRecorder",
+    "PostgresUnavailable",
+    "SchemaPart",
+    "append_in",
+    "write_checkpoint_in",
+]

@@ -1,0 +1,279 @@
+"""The PostgreSQL event recorder: one table, positions ordered by transaction id.
+
+A global position is the appending transaction's id (``pg_current_xact_id()``) times
+:data:`SLOTS`, plus the event's place among the events that transaction appends. Positions
+are unique, and known when the append returns. A transaction id is handed out when a
+transaction first writes, so transactions finish out of that order; ``read_all`` therefore
+returns only events of transactions older than every transaction still running:
+``position < pg_snapshot_xmin(pg_current_snapshot()) * SLOTS``. Everything below that bound is
+committed (or rolled back, and never visible), so an event that commits later always lands
+above every position a reader has already been given: no reader ever skips one.
+
+Appends to different streams take no common lock: each is one ``INSERT`` statement (one
+round trip), whose expected-version check reads the stream's head in the same statement and
+whose ``UNIQUE (stream_id, version)`` constraint turns a concurrent append to the same stream
+into a :class:`~victor_core.ConcurrencyError`. The price is that a transaction left open
+anywhere on the server holds back ``read_all`` until it ends (never anything else);
+victor's own connections end theirs after ``idle_in_transaction_timeout``. See
+``docs/postgres.md``.
+
+The ``*_in`` functions take an :class:`asyncpg.Connection`; :func:`append_in` can run in a
+larger transaction (a unit of work's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from victor_core.backend import (
+    AppendResult,
+    ConfigurationError,
+    EventRecorder,
+    ExpectedVersion,
+    NewEventRecord,
+    StoredEventRecord,
+    StreamState,
+    check_expected_version,
+)
+from victor_postgres.database import PostgresDatabase
+from victor_postgres.schema import SchemaPart
+
+#: Positions per transaction: at most this many events are appended in one transaction.
+SLOTS = 1 << 20
+#: The channel ``NOTIFY`` announces appends on; the payload is the last position appended.
+CHANNEL = "victor_events"
+_LARGEST = 2**63 - 1
+
+EVENTS = SchemaPart(
+    name="events",
+    version=1,
+    statements=(
+        """
+        CREATE TABLE victor_events (
+            position bigint PRIMARY KEY,
+            stream_id text COLLATE "C" NOT NULL,
+            version bigint NOT NULL,
+            event_id text COLLATE "C" NOT NULL,
+            type_name text COLLATE "C" NOT NULL,
+            schema_version integer NOT NULL,
+            data json NOT NULL,
+            timestamp timestamptz NOT NULL,
+            UNIQUE (stream_id, version)
+        )
+        """,
+    ),
+)
+
+_COLUMNS = "position, stream_id, version, event_id, type_name, schema_version, data, timestamp"
+_SELECT = (
+    "SELECT position, stream_id, version, event_id, type_name, schema_version, data::text,"
+    " timestamp FROM victor_events"
+)
+# The head of the stream, the first free position of this transaction, the expected-version
+# check and the insert, in one statement. $2 is the expected version, or -1 (any), -2 (no
+# stream), -3 (stream exists).
+_APPEND = f"""
+WITH head AS (
+    SELECT coalesce(max(version), 0) AS version FROM victor_events WHERE stream_id = $1
+), slot AS (
+    SELECT pg_current_xact_id()::text::bigint * {SLOTS} AS first
+), base AS (
+    SELECT slot.first + coalesce((
+        SELECT max(position) + 1 - slot.first FROM victor_events
+        WHERE position >= slot.first AND position < slot.first + {SLOTS}
+    ), 0) AS position FROM slot
+), inserted AS (
+    INSERT INTO victor_events ({_COLUMNS})
+    SELECT base.position + r.n - 1, $1, head.version + r.n, r.event_id, r.type_name,
+           r.schema_version, r.data::json, r.ts
+    FROM head, base,
+         unnest($3::text[], $4::text[], $5::int[], $6::text[], $7::timestamptz[])
+         WITH ORDINALITY AS r(event_id, type_name, schema_version, data, ts, n)
+    WHERE $2::bigint = -1 OR ($2 = -2 AND head.version = 0)
+       OR ($2 = -3 AND head.version > 0) OR head.version = $2
+    RETURNING position, version
+), summary AS (
+    SELECT min(position) AS first, max(position) AS last, max(version) AS version,
+           count(*) AS n
+    FROM inserted
+)
+SELECT first, last, version, n FROM summary
+LEFT JOIN LATERAL (
+    SELECT pg_notify('{CHANNEL}', summary.last::text) WHERE $8::boolean AND summary.n > 0
+) AS notified ON true
+"""
+_READ_STREAM = (
+    f"{_SELECT} WHERE stream_id = $1 AND version BETWEEN $2 AND $3 ORDER BY version LIMIT $4"
+)
+_READ_ALL = (
+    f"{_SELECT} WHERE position >= $1"
+    f" AND position < pg_snapshot_xmin(pg_current_snapshot())::text::bigint * {SLOTS}"
+    " ORDER BY position LIMIT $2"
+)
+_STREAM_VERSION = "SELECT coalesce(max(version), 0) FROM victor_events WHERE stream_id = $1"
+_FIRST_LATER = "SELECT min(version) FROM victor_events WHERE stream_id = $1 AND timestamp > $2"
+
+_STATES = {StreamState.ANY: -1, StreamState.NO_STREAM: -2, StreamState.STREAM_EXISTS: -3}
+
+
+def _expected(expected_version: ExpectedVersion) -> int:
+    if isinstance(expected_version, StreamState):
+        return _STATES[expected_version]
+    return expected_version
+
+
+async def append_in(
+    connection: asyncpg.Connection,
+    stream_id: str,
+    records: Sequence[NewEventRecord],
+    expected_version: ExpectedVersion,
+    *,
+    notify: bool = True,
+) -> AppendResult:
+    """Append *records* in the connection's transaction (or as one of its own).
+
+    With *notify*, listeners on :data:`CHANNEL` hear the last position when it commits.
+    """
+    if len(records) > SLOTS:
+        raise ConfigurationError(
+            f"an append of {len(records)} events is more than the {SLOTS} one transaction "
+            "can hold; append them in several calls"
+        )
+    columns: tuple[list[Any], ...] = ([], [], [], [], [])
+    for record in records:
+        columns[0].append(record.event_id)
+        columns[1].append(record.type_name)
+        columns[2].append(record.schema_version)
+        columns[3].append(record.data)
+        columns[4].append(record.timestamp)
+    expected = _expected(expected_version)
+    while True:
+        try:
+            row = await _insert_in(connection, stream_id, expected, columns, notify)
+        except asyncpg.UniqueViolationError:
+            # A concurrent append took the same version first (and has committed).
+            if expected_version is StreamState.ANY:
+                continue
+            current = await _stream_version_in(connection, stream_id)
+            check_expected_version(stream_id, expected_version, current)
+            raise  # pragma: no cover - check_expected_version raised
+        first, last, version, count = row
+        if count == len(records) and count:
+            break
+        current = await _stream_version_in(connection, stream_id)
+        check_expected_version(stream_id, expected_version, current)
+        if not records:
+            return AppendResult(stream_id, current, ())
+        # The stream moved to the expected version between the two statements: try again.
+    return AppendResult(stream_id, version, tuple(range(first, last + 1)))
+
+
+async def _insert_in(
+    connection: asyncpg.Connection,
+    stream_id: str,
+    expected: int,
+    columns: tuple[list[Any], ...],
+    notify: bool,
+) -> asyncpg.Record:
+    """One attempt; inside a transaction a savepoint keeps a refused attempt from ending it."""
+    if not connection.is_in_transaction():
+        row = await connection.fetchrow(_APPEND, stream_id, expected, *columns, notify)
+    else:
+        async with connection.transaction():
+            row = await connection.fetchrow(_APPEND, stream_id, expected, *columns, notify)
+    assert row is not None
+    return row
+
+
+def _stored(rows: Sequence[asyncpg.Record]) -> list[StoredEventRecord]:
+    return [
+        StoredEventRecord(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7])
+        for row in rows
+    ]
+
+
+async def read_stream_in(
+    connection: asyncpg.Connection,
+    stream_id: str,
+    first: int,
+    last: int,
+    limit: int | None,
+) -> list[StoredEventRecord]:
+    """Records of one stream with versions from *first* to *last*, in version order."""
+    return _stored(await connection.fetch(_READ_STREAM, stream_id, first, last, limit))
+
+
+async def _read_all_in(
+    connection: asyncpg.Connection, from_position: int, limit: int
+) -> list[StoredEventRecord]:
+    return _stored(await connection.fetch(_READ_ALL, from_position, limit))
+
+
+async def _stream_version_in(connection: asyncpg.Connection, stream_id: str) -> int:
+    return int(await connection.fetchval(_STREAM_VERSION, stream_id))
+
+
+async def _version_at_in(connection: asyncpg.Connection, stream_id: str, moment: datetime) -> int:
+    first_later = await connection.fetchval(_FIRST_LATER, stream_id, moment)
+    if first_later is None:
+        return await _stream_version_in(connection, stream_id)
+    return int(first_later) - 1
+
+
+class PostgresEventRecorder(EventRecorder):
+    """An :class:`~victor_core.EventRecorder` on a :class:`PostgresDatabase`.
+
+    ``owns_database`` says whether closing the recorder closes the database's pool.
+    """
+
+    def __init__(
+        self, database: PostgresDatabase, *, owns_database: bool = False, notify: bool = True
+    ) -> None:
+        self.database = database
+        self.owns_database = owns_database
+        self.notify = notify
+
+    async def append(
+        self,
+        stream_id: str,
+        records: Sequence[NewEventRecord],
+        expected_version: ExpectedVersion,
+    ) -> AppendResult:
+        await self.database.ensure(EVENTS)
+        return await self.database.run(
+            append_in, stream_id, records, expected_version, notify=self.notify
+        )
+
+    async def read_stream(
+        self,
+        stream_id: str,
+        from_version: int,
+        to_version: int | None,
+        limit: int | None,
+    ) -> Sequence[StoredEventRecord]:
+        await self.database.ensure(EVENTS)
+        last = _LARGEST if to_version is None else min(to_version, _LARGEST)
+        first = min(from_version, _LARGEST)
+        return await self.database.run(read_stream_in, stream_id, first, last, limit)
+
+    async def read_all(self, from_position: int, limit: int) -> Sequence[StoredEventRecord]:
+        await self.database.ensure(EVENTS)
+        if from_position > _LARGEST:
+            return []
+        return await self.database.run(_read_all_in, from_position, limit)
+
+    async def stream_version(self, stream_id: str) -> int:
+        await self.database.ensure(EVENTS)
+        return await self.database.run(_stream_version_in, stream_id)
+
+    async def version_at(self, stream_id: str, moment: datetime) -> int:
+        await self.database.ensure(EVENTS)
+        return await self.database.run(_version_at_in, stream_id, moment)
+
+    async def close(self) -> None:
+        if self.owns_database:
+            await self.database.close()

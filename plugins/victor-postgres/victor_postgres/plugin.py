@@ -1,0 +1,86 @@
+"""The hook implementations that make this package the ``postgres`` backend."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from victor_core.backend import (
+    BackendInfo,
+    BackendURL,
+    Capability,
+    ConfigurationError,
+    ContractInstance,
+    EventSerializer,
+    hookimpl,
+)
+from victor_postgres.provisioning import database_url, drop_schema, run_database, unique_name
+from victor_postgres.settings import SCHEMES, SETTING_NAMES, PostgresSettings
+from victor_postgres.store import PostgresEventStore
+
+_STORE_OPTIONS = ("serializer", "notify")
+
+
+@hookimpl
+def victor_backend_info() -> BackendInfo:
+    return BackendInfo(
+        name="postgres",
+        version=version("victor-postgres"),
+        url_schemes=SCHEMES,
+        capabilities={
+            Capability.EVENT_STORE,
+            Capability.GLOBAL_ORDER,
+            Capability.DURABILITY,
+            Capability.MULTI_PROCESS,
+            Capability.SNAPSHOTS,
+            Capability.CHECKPOINTS,
+        },
+        description="A PostgreSQL server on asyncpg: a connection pool, appends to different "
+        "streams in parallel, a global order no reader can skip through.",
+    )
+
+
+def _notify(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigurationError(f"notify={value!r} is not true or false")
+
+
+@hookimpl
+def victor_create_event_store(url: BackendURL, options: Mapping[str, Any]) -> PostgresEventStore:
+    settings_options = {k: v for k, v in options.items() if k not in _STORE_OPTIONS}
+    unknown = sorted(set(settings_options) - set(SETTING_NAMES))
+    if unknown:
+        raise ConfigurationError(
+            f"the postgres backend takes no option {', '.join(unknown)}; it accepts "
+            f"{', '.join((*SETTING_NAMES, *_STORE_OPTIONS))}"
+        )
+    serializer = options.get("serializer")
+    if serializer is not None and not isinstance(serializer, EventSerializer):
+        raise ConfigurationError("the 'serializer' option must be a victor_core.EventSerializer")
+    notify = _notify(options.get("notify", url.options.get("notify", True)))
+    query = tuple((k, v) for k, v in url.query if k not in _STORE_OPTIONS)
+    connection_url = attrs.evolve(url, query=query)
+    settings = PostgresSettings.from_url(connection_url, settings_options)
+    return PostgresEventStore(settings, serializer=serializer, notify=notify)
+
+
+@hookimpl
+def victor_contract_instance(workdir: Path) -> ContractInstance:
+    database = run_database()
+    schema = unique_name("contract")
+    url = database_url(database)
+
+    async def cleanup() -> None:
+        await drop_schema(url, schema)
+
+    return ContractInstance(url=f"{url}?schema={schema}", cleanup=cleanup)
