@@ -14,10 +14,13 @@ from victor_postgres.database import (
     PostgresUnavailable,
 )
 from victor_postgres.event_log import PostgresEventRecorder, append_in
+from victor_postgres.repository import PostgresRepository
 from victor_postgres.schema import SchemaPart
 from victor_postgres.settings import PostgresSettings
 from victor_postgres.snapshots import PostgresSnapshotRecorder
 from victor_postgres.store import PostgresEventStore
+from victor_postgres.transactions import PostgresTransactionManager
+from victor_postgres.unit_of_work import PostgresUnitOfWork
 
 __all__ = [
     "PostgresBusy",
@@ -26,9 +29,12 @@ __all__ = [
     "PostgresDatabase",
     "PostgresEventRecorder",
     "PostgresEventStore",
+    "PostgresRepository",
     "PostgresSettings",
     "PostgresSnapshotRecorder",
+    "PostgresTransactionManager",
     "PostgresUnavailable",
+    "PostgresUnitOfWork",
     "SchemaPart",
     "append_in",
     "write_checkpoint_in",

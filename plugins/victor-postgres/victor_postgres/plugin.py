@@ -19,8 +19,10 @@ from victor_core.backend import (
     hookimpl,
 )
 from victor_postgres.provisioning import database_url, drop_schema, run_database, unique_name
+from victor_postgres.repository import PostgresRepository
 from victor_postgres.settings import SCHEMES, SETTING_NAMES, PostgresSettings
 from victor_postgres.store import PostgresEventStore
+from victor_postgres.transactions import PostgresTransactionManager, database_of
 
 _STORE_OPTIONS = ("serializer", "notify")
 
@@ -38,6 +40,9 @@ def victor_backend_info() -> BackendInfo:
             Capability.MULTI_PROCESS,
             Capability.SNAPSHOTS,
             Capability.CHECKPOINTS,
+            Capability.REPOSITORY,
+            Capability.SPECIFICATION_PUSHDOWN,
+            Capability.TRANSACTIONS,
         },
         description="A PostgreSQL server on asyncpg: a connection pool, appends to different "
         "streams in parallel, a global order no reader can skip through.",
@@ -72,6 +77,41 @@ def victor_create_event_store(url: BackendURL, options: Mapping[str, Any]) -> Po
     connection_url = attrs.evolve(url, query=query)
     settings = PostgresSettings.from_url(connection_url, settings_options)
     return PostgresEventStore(settings, serializer=serializer, notify=notify)
+
+
+@hookimpl
+def victor_create_repository(
+    url: BackendURL, entity_type: type, options: Mapping[str, Any]
+) -> PostgresRepository[Any]:
+    repository_options = ("indexes", "table", "converter")
+    settings_options = {k: v for k, v in options.items() if k not in repository_options}
+    settings_options.pop("notify", None)
+    unknown = sorted(set(settings_options) - set(SETTING_NAMES))
+    if unknown:
+        raise ConfigurationError(
+            f"the postgres backend's repositories take no option {', '.join(unknown)}; they "
+            f"accept {', '.join((*SETTING_NAMES, *repository_options))}"
+        )
+    indexes = options.get("indexes", ())
+    if isinstance(indexes, str):  # from a URL: ?indexes=email,address.city
+        indexes = [name.strip() for name in indexes.split(",") if name.strip()]
+    skipped = (*repository_options, *_STORE_OPTIONS)
+    connection_url = attrs.evolve(
+        url, query=tuple((k, v) for k, v in url.query if k not in skipped)
+    )
+    return PostgresRepository(
+        entity_type,
+        PostgresSettings.from_url(connection_url, settings_options),
+        indexes=indexes,
+        table=options.get("table"),
+        converter=options.get("converter"),
+    )
+
+
+@hookimpl
+def victor_transaction_manager(resource: object) -> PostgresTransactionManager | None:
+    database = database_of(resource)
+    return None if database is None else PostgresTransactionManager(database)
 
 
 @hookimpl

@@ -1,0 +1,135 @@
+"""One PostgreSQL transaction for a whole unit of work: entities and events, all or nothing.
+
+The transactional resource is the database (and the schema its tables are in): repositories
+and event stores on it commit together even when each opened its own pool, because the
+commit runs every write on one connection of one of them, inside one transaction. A
+refused write (an id taken, a stale version, an unexpected stream version) or any other
+error rolls all of it back, and so does the server when the client dies before ``COMMIT``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+
+from victor_core import EventStore
+from victor_core.backend import (
+    AppendEvents,
+    ConfigurationError,
+    DocumentRepository,
+    InsertDocuments,
+    RemoveDocument,
+    ReplaceDocument,
+    Write,
+    WriteRefused,
+    WriteResult,
+)
+from victor_postgres.database import Connection, PostgresDatabase
+from victor_postgres.event_log import EVENTS, SLOTS, PostgresEventRecorder, append_in
+from victor_postgres.repository import (
+    PostgresDocumentStore,
+    _Taken,
+    insert_in,
+    remove_in,
+    replace_in,
+)
+
+
+def resource_of(database: PostgresDatabase) -> tuple[str, str | None]:
+    """The key of the transactions *database* can join: its server and database, and schema."""
+    return (database.settings.dsn.partition("?")[0], database.settings.schema)
+
+
+def database_of(resource: object) -> PostgresDatabase | None:
+    """The PostgreSQL database *resource* (a repository, event store or database) writes to."""
+    if isinstance(resource, PostgresDatabase):
+        return resource
+    if isinstance(resource, DocumentRepository) and isinstance(
+        resource.store, PostgresDocumentStore
+    ):
+        return resource.store.database
+    if isinstance(resource, EventStore) and isinstance(resource.recorder, PostgresEventRecorder):
+        return resource.recorder.database
+    return None
+
+
+class PostgresTransactionManager:
+    """Commits writes to repositories and event stores on one database, in one transaction."""
+
+    def __init__(self, database: PostgresDatabase) -> None:
+        #: The pool the transaction's connection comes from.
+        self.database = database
+        self._resource = resource_of(database)
+
+    @property
+    def key(self) -> Hashable:
+        """The database (server, database name and schema)."""
+        return self._resource
+
+    async def commit(self, writes: Sequence[Write]) -> list[WriteResult]:
+        for write in writes:
+            self._own(write)
+        events = sum(len(w.records) for w in writes if isinstance(w, AppendEvents))
+        if events > SLOTS:
+            raise ConfigurationError(
+                f"a commit of {events} events is more than the {SLOTS} one PostgreSQL "
+                "transaction can hold; commit them in several units of work"
+            )
+        # Tables are created (each in a transaction of its own) before the commit starts.
+        for write in writes:
+            if isinstance(write, AppendEvents):
+                await self.database.ensure(EVENTS)
+            else:
+                assert isinstance(write.store, PostgresDocumentStore)
+                await write.store.prepare()
+        results: list[WriteResult] = await self.database.write(_apply_all, list(writes))
+        return results
+
+    def _own(self, write: Write) -> None:
+        """Check that *write* targets a component on this transaction's database."""
+        if isinstance(write, AppendEvents):
+            target: object = write.recorder
+            database = getattr(write.recorder, "database", None)
+            fits = isinstance(write.recorder, PostgresEventRecorder)
+        else:
+            target = write.store
+            database = getattr(write.store, "database", None)
+            fits = isinstance(write.store, PostgresDocumentStore)
+        if not fits or not isinstance(database, PostgresDatabase):
+            raise ConfigurationError(
+                f"a PostgreSQL transaction cannot write to {type(target).__qualname__}, which "
+                "belongs to another backend; commit it separately (best_effort=True)"
+            )
+        if resource_of(database) != self._resource:
+            raise ConfigurationError(
+                f"a PostgreSQL transaction on {self.database.settings.describe()} cannot write "
+                f"to {database.settings.describe()}; each database commits in its own "
+                "transaction"
+            )
+
+
+async def _apply_all(connection: Connection, writes: list[Write]) -> list[WriteResult]:
+    """Every write, in order, inside the caller's transaction."""
+    return [await _apply(connection, write) for write in writes]
+
+
+async def _apply(connection: Connection, write: Write) -> WriteResult:
+    if isinstance(write, AppendEvents):
+        notify = getattr(write.recorder, "notify", True)
+        return await append_in(
+            connection, write.stream_id, write.records, write.expected_version, notify=notify
+        )
+    assert isinstance(write.store, PostgresDocumentStore)
+    table = write.store.table
+    if isinstance(write, InsertDocuments):
+        try:
+            await insert_in(connection, table, write.documents)
+        except _Taken as taken:
+            raise WriteRefused(write, entity_id=taken.entity_id) from None
+    elif isinstance(write, ReplaceDocument):
+        if not await replace_in(connection, table, write.entity_id, write.document, write.check):
+            raise WriteRefused(write, entity_id=write.entity_id)
+    elif isinstance(write, RemoveDocument) and not await remove_in(
+        connection, table, write.entity_id
+    ):
+        raise WriteRefused(write, entity_id=write.entity_id)
+    return None
