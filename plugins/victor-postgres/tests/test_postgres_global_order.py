@@ -19,17 +19,29 @@ pytestmark = pytest.mark.asyncio
 
 @dataclass
 class Noted(Event):
+    __event_type__ = "victor.test.postgres.OrderNoted"
     text: str = ""
 
 
 def record(text: str) -> NewEventRecord:
     return NewEventRecord(
         event_id=f"id-{text}",
-        type_name="Noted",
+        type_name="victor.test.postgres.OrderNoted",
         schema_version=1,
         data=f'{{"text": "{text}"}}',
         timestamp=utc_now(),
     )
+
+
+async def read_until(store: PostgresEventStore, count: int) -> list[str]:
+    """What read_all returns once it holds *count* events (or after about a minute)."""
+    seen: list[str] = []
+    for _ in range(1200):
+        seen = [r.event.text async for r in store.read_all()]
+        if len(seen) >= count:
+            break
+        await asyncio.sleep(0.05)
+    return seen
 
 
 async def test_an_event_committed_later_below_a_position_already_seen_is_never_skipped(
@@ -37,6 +49,7 @@ async def test_an_event_committed_later_below_a_position_already_seen_is_never_s
 ) -> None:
     store = PostgresEventStore(url)
     await store.append("warm-up", Noted(text="first"))
+    assert await read_until(store, 1) == ["first"]
     schema = url.split("schema=")[1]
     slow = await asyncpg.connect(url.split("?")[0], server_settings={"search_path": schema})
     try:
@@ -53,7 +66,8 @@ async def test_an_event_committed_later_below_a_position_already_seen_is_never_s
         await transaction.commit()
     finally:
         await slow.close()
-    after = [r.event.text async for r in store.read_all()]
+    # Transactions of other clients of the server hold read_all back too, until they end.
+    after = await read_until(store, 3)
     assert after == ["first", "slow", "fast"]
     await store.close()
 
@@ -61,19 +75,15 @@ async def test_an_event_committed_later_below_a_position_already_seen_is_never_s
 async def test_a_transaction_left_idle_is_ended_and_stops_holding_readers_back(url: str) -> None:
     store = PostgresEventStore(url, idle_in_transaction_timeout=0.2)
     await store.append("warm-up", Noted(text="first"))
+    assert await read_until(store, 1) == ["first"]
     abandoned = await store.database.connect()
     try:
         transaction = abandoned.transaction()
         await transaction.start()
         await append_in(abandoned, "abandoned", [record("abandoned")], StreamState.ANY)
         await store.append("later", Noted(text="later"))
-        seen: list[str] = []
-        for _ in range(200):  # the server ends the idle transaction after 0.2 s
-            seen = [r.event.text async for r in store.read_all()]
-            if seen != ["first"]:
-                break
-            await asyncio.sleep(0.05)
-        assert seen == ["first", "later"]
+        # The server ends the idle transaction after 0.2 s.
+        assert await read_until(store, 2) == ["first", "later"]
     finally:
         await abandoned.close()
     await store.close()

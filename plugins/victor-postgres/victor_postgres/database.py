@@ -37,6 +37,16 @@ else:  # the driver's classes are generic only to the type checker
     Connection = asyncpg.Connection
 
 
+#: Failures after which a connection cannot be used again.
+_BROKEN = (
+    OSError,
+    asyncpg.InternalClientError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.AdminShutdownError,
+    asyncpg.IdleInTransactionSessionTimeoutError,
+)
+
+
 class PostgresUnavailable(BackendError, TransientError):
     """The server cannot be reached or dropped the connection; trying again may work."""
 
@@ -92,11 +102,23 @@ class PostgresDatabase:
         pool = self._pool or await self._open()
         try:
             async with pool.acquire(timeout=self.settings.pool_timeout) as proxy:
-                # The pool hands out a proxy that behaves as the connection it wraps.
-                return await function(cast(Connection, proxy), *args, **kwargs)
+                try:
+                    # The pool hands out a proxy that behaves as the connection it wraps.
+                    return await function(cast(Connection, proxy), *args, **kwargs)
+                except _BROKEN:
+                    # Dropped by the server (or left mid-protocol): the pool must not hand
+                    # this connection out again, so the next operation gets a new one.
+                    proxy.terminate()
+                    raise
         except VictorError:
             raise
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
+        except (
+            asyncpg.PostgresError,
+            asyncpg.InterfaceError,
+            asyncpg.InternalClientError,
+            OSError,
+            TimeoutError,
+        ) as exc:
             raise translate(exc, self.settings) from exc
 
     async def write(
@@ -247,6 +269,11 @@ def translate(exc: BaseException, settings: PostgresSettings) -> VictorError:
             "character (\\x00, \\u0000). Nothing was written; remove NUL characters from ids "
             "and values (or encode them, e.g. as base64) before storing"
         )
+    if isinstance(exc, asyncpg.DataError):
+        return ConfigurationError(
+            f"a value cannot be sent to {where} ({exc}); nothing was written. Check the "
+            "arguments (numbers must fit in 64 bits)"
+        )
     if isinstance(exc, TimeoutError):
         return PostgresBusy(
             f"no connection to {where} became free within pool_timeout="
@@ -258,6 +285,7 @@ def translate(exc: BaseException, settings: PostgresSettings) -> VictorError:
         exc,
         OSError
         | asyncpg.InterfaceError
+        | asyncpg.InternalClientError
         | asyncpg.ConnectionDoesNotExistError
         | asyncpg.PostgresConnectionError
         | asyncpg.AdminShutdownError

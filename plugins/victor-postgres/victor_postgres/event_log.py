@@ -23,6 +23,7 @@ larger transaction (a unit of work's).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -113,6 +114,11 @@ _READ_ALL = (
     f"{_SELECT} WHERE position >= $1"
     f" AND position < pg_snapshot_xmin(pg_current_snapshot())::text::bigint * {SLOTS}"
     " ORDER BY position LIMIT $2"
+)
+# Committed events that the bound holds back: a transaction older than theirs is still open.
+_HELD_BACK = (
+    "SELECT EXISTS (SELECT 1 FROM victor_events WHERE position >= greatest($1::bigint,"
+    f" pg_snapshot_xmin(pg_current_snapshot())::text::bigint * {SLOTS}))"
 )
 _STREAM_VERSION = "SELECT coalesce(max(version), 0) FROM victor_events WHERE stream_id = $1"
 _FIRST_LATER = "SELECT min(version) FROM victor_events WHERE stream_id = $1 AND timestamp > $2"
@@ -208,9 +214,31 @@ async def read_stream_in(
 
 
 async def _read_all_in(
-    connection: asyncpg.Connection, from_position: int, limit: int
+    connection: asyncpg.Connection, from_position: int, limit: int, wait: float
 ) -> list[StoredEventRecord]:
-    return _stored(await connection.fetch(_READ_ALL, from_position, limit))
+    """A page of the log; waits up to *wait* seconds for older transactions holding it back.
+
+    Events that have committed but sit above the bound (an older transaction is still open)
+    are returned once that transaction ends, if it ends within *wait*: so that a reader
+    sees what was appended just before it asked (read your writes) while a short
+    transaction elsewhere finishes. After *wait* the page stops at the bound, as always.
+    """
+    rows = await connection.fetch(_READ_ALL, from_position, limit)
+    if len(rows) < limit and wait > 0:
+        deadline = asyncio.get_running_loop().time() + wait
+        pause = 0.002
+        while await connection.fetchval(_HELD_BACK, rows[-1][0] + 1 if rows else from_position):
+            if asyncio.get_running_loop().time() + pause > deadline:
+                break
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.05)
+            more = await connection.fetch(_READ_ALL, from_position, limit)
+            if len(more) == len(rows):
+                continue
+            rows = more
+            if len(rows) == limit:
+                break
+    return _stored(rows)
 
 
 async def _stream_version_in(connection: asyncpg.Connection, stream_id: str) -> int:
@@ -231,11 +259,18 @@ class PostgresEventRecorder(EventRecorder):
     """
 
     def __init__(
-        self, database: PostgresDatabase, *, owns_database: bool = False, notify: bool = True
+        self,
+        database: PostgresDatabase,
+        *,
+        owns_database: bool = False,
+        notify: bool = True,
+        catch_up_wait: float = 1.0,
     ) -> None:
         self.database = database
         self.owns_database = owns_database
         self.notify = notify
+        #: Seconds ``read_all`` waits for older transactions holding committed events back.
+        self.catch_up_wait = catch_up_wait
 
     async def append(
         self,
@@ -264,7 +299,7 @@ class PostgresEventRecorder(EventRecorder):
         await self.database.ensure(EVENTS)
         if from_position > _LARGEST:
             return []
-        return await self.database.run(_read_all_in, from_position, limit)
+        return await self.database.run(_read_all_in, from_position, limit, self.catch_up_wait)
 
     async def stream_version(self, stream_id: str) -> int:
         await self.database.ensure(EVENTS)

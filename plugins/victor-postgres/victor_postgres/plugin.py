@@ -24,7 +24,7 @@ from victor_postgres.settings import SCHEMES, SETTING_NAMES, PostgresSettings
 from victor_postgres.store import PostgresEventStore
 from victor_postgres.transactions import PostgresTransactionManager, database_of
 
-_STORE_OPTIONS = ("serializer", "notify")
+_STORE_OPTIONS = ("serializer", "notify", "catch_up_wait")
 
 
 @hookimpl
@@ -76,7 +76,14 @@ def victor_create_event_store(url: BackendURL, options: Mapping[str, Any]) -> Po
     query = tuple((k, v) for k, v in url.query if k not in _STORE_OPTIONS)
     connection_url = attrs.evolve(url, query=query)
     settings = PostgresSettings.from_url(connection_url, settings_options)
-    return PostgresEventStore(settings, serializer=serializer, notify=notify)
+    wait = options.get("catch_up_wait", url.options.get("catch_up_wait", 1.0))
+    try:
+        seconds = float(wait)
+    except (TypeError, ValueError):
+        raise ConfigurationError(
+            f"catch_up_wait={wait!r} is not a number of seconds >= 0"
+        ) from None
+    return PostgresEventStore(settings, serializer=serializer, notify=notify, catch_up_wait=seconds)
 
 
 @hookimpl
@@ -85,7 +92,8 @@ def victor_create_repository(
 ) -> PostgresRepository[Any]:
     repository_options = ("indexes", "table", "converter")
     settings_options = {k: v for k, v in options.items() if k not in repository_options}
-    settings_options.pop("notify", None)
+    for name in _STORE_OPTIONS:
+        settings_options.pop(name, None)
     unknown = sorted(set(settings_options) - set(SETTING_NAMES))
     if unknown:
         raise ConfigurationError(

@@ -20,7 +20,9 @@ class PostgresEventStore(EventStore):
     pool; ``PostgresEventStore(database)`` shares an open :class:`PostgresDatabase` with
     other components and leaves closing it to its owner. Options: ``min_size``,
     ``max_size``, ``pool_timeout``, ``connect_timeout``, ``idle_in_transaction_timeout``,
-    ``notify`` (announce appends with ``NOTIFY``, default True) and ``serializer``.
+    ``notify`` (announce appends with ``NOTIFY``, default True), ``catch_up_wait`` (how long
+    ``read_all`` waits for an older open transaction that holds committed events back, 1
+    second by default) and ``serializer``.
     """
 
     def __init__(
@@ -29,6 +31,7 @@ class PostgresEventStore(EventStore):
         *,
         serializer: EventSerializer | None = None,
         notify: bool = True,
+        catch_up_wait: float = 1.0,
         **options: Any,
     ) -> None:
         if isinstance(url, PostgresDatabase):
@@ -42,9 +45,19 @@ class PostgresEventStore(EventStore):
             database, owned = PostgresDatabase(url, **options), True
         if not isinstance(notify, bool):
             raise ConfigurationError(f"notify must be True or False, got {notify!r}")
+        if (
+            isinstance(catch_up_wait, bool)
+            or not isinstance(catch_up_wait, int | float)
+            or not 0 <= catch_up_wait < float("inf")
+        ):
+            raise ConfigurationError(
+                f"catch_up_wait must be a number of seconds >= 0, got {catch_up_wait!r}"
+            )
         self.database = database
         super().__init__(
-            PostgresEventRecorder(database, owns_database=owned, notify=notify),
+            PostgresEventRecorder(
+                database, owns_database=owned, notify=notify, catch_up_wait=float(catch_up_wait)
+            ),
             serializer=serializer,
             snapshots=PostgresSnapshotRecorder(database),
             checkpoints=PostgresCheckpointStore(database),
