@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib.metadata import version
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -18,7 +18,13 @@ from victor_core.backend import (
     EventSerializer,
     hookimpl,
 )
-from victor_postgres.provisioning import database_url, drop_schema, run_database, unique_name
+from victor_postgres.provisioning import (
+    create_database,
+    database_url,
+    drop_database,
+    drop_schema,
+    unique_name,
+)
 from victor_postgres.repository import PostgresRepository
 from victor_postgres.settings import SCHEMES, SETTING_NAMES, PostgresSettings
 from victor_postgres.store import PostgresEventStore
@@ -123,12 +129,27 @@ def victor_transaction_manager(resource: object) -> PostgresTransactionManager |
 
 
 @hookimpl
-def victor_contract_instance(workdir: Path) -> ContractInstance:
-    database = run_database()
+def victor_contract_provision(collation: str | None) -> AbstractAsyncContextManager[Any]:
+    return _run_database(collation)
+
+
+@asynccontextmanager
+async def _run_database(collation: str | None) -> AsyncIterator[tuple[str, str | None]]:
+    """A database for one contract-suite run (a schema of it per test), dropped at its end."""
+    name = unique_name("victor_contract")
+    made_under = await create_database(name, collation=collation)
+    try:
+        yield database_url(name), made_under
+    finally:
+        await drop_database(name)
+
+
+@hookimpl
+def victor_contract_instance(provisioned: tuple[str, str | None]) -> ContractInstance:
+    url, collation = provisioned
     schema = unique_name("contract")
-    url = database_url(database)
 
     async def cleanup() -> None:
         await drop_schema(url, schema)
 
-    return ContractInstance(url=f"{url}?schema={schema}", cleanup=cleanup)
+    return ContractInstance(url=f"{url}?schema={schema}", cleanup=cleanup, collation=collation)

@@ -8,14 +8,8 @@ which forgot ``COLLATE "C"`` sorts differently from Python and fails the suite.
 
 from __future__ import annotations
 
-import asyncio
-import atexit
 import os
-import re
-import threading
 import uuid
-from collections.abc import Coroutine
-from typing import Any
 
 import asyncpg
 
@@ -42,19 +36,43 @@ def unique_name(prefix: str = "victor_test") -> str:
     return f"{prefix}_{uuid.uuid4().hex[:16]}"
 
 
-async def create_database(name: str, server: str | None = None) -> None:
-    """Create database *name*, with a collation that is not byte order where possible."""
+async def create_database(
+    name: str, server: str | None = None, collation: str | None = None
+) -> str | None:
+    """Create database *name*; return the collation its text compares under, if one was set.
+
+    With *collation* (a libc locale such as ``en_US.utf8``, or an ICU one such as ``en-US``)
+    the database's default collation is that one, or creating it fails. Without, it is ICU
+    ``en-US`` where the server has ICU (byte order otherwise).
+    """
     connection = await asyncpg.connect(server or server_url())
     try:
+        if collation is None:
+            try:
+                await connection.execute(_icu(name, "en-US"))
+            except asyncpg.PostgresError:
+                await connection.execute(f'CREATE DATABASE "{name}"')
+                return None
+            return "en-US"
+        literal = collation.replace("'", "''")
         try:
             await connection.execute(
-                f'CREATE DATABASE "{name}" TEMPLATE template0 LOCALE_PROVIDER icu'
-                " ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"
+                f'CREATE DATABASE "{name}" TEMPLATE template0'
+                f" LC_COLLATE '{literal}' LC_CTYPE '{literal}'"
             )
         except asyncpg.PostgresError:
-            await connection.execute(f'CREATE DATABASE "{name}"')
+            icu = literal.split(".")[0].replace("_", "-")
+            await connection.execute(_icu(name, icu))
+        return collation
     finally:
         await connection.close()
+
+
+def _icu(name: str, locale: str) -> str:
+    return (
+        f'CREATE DATABASE "{name}" TEMPLATE template0 LOCALE_PROVIDER icu'
+        f" ICU_LOCALE '{locale}' LOCALE 'C.UTF-8'"
+    )
 
 
 async def drop_database(name: str, server: str | None = None) -> None:
@@ -64,77 +82,6 @@ async def drop_database(name: str, server: str | None = None) -> None:
         await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await connection.close()
-
-
-def create_database_now(name: str, server: str | None = None) -> None:
-    """:func:`create_database` from synchronous code, even inside a running event loop."""
-    _run_in_thread(create_database(name, server))
-
-
-_RUN_DATABASE = re.compile(r"^victor_run_(\d+)_[0-9a-f]+$")
-_run_database: str | None = None
-_run_lock = threading.Lock()
-
-
-def run_database() -> str:
-    """This process's contract database: created on first use, dropped when the process exits.
-
-    Creating a database takes the server a second or so, so the contract suite shares one per
-    test run and gives each test a schema of its own in it. Databases left by runs whose
-    process no longer exists (killed before it could drop them) are dropped here too.
-    """
-    global _run_database
-    with _run_lock:
-        if _run_database is None:
-            name = f"victor_run_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-            _run_in_thread(_sweep_and_create(name))
-            atexit.register(_drop_at_exit, name)
-            _run_database = name
-        return _run_database
-
-
-async def _sweep_and_create(name: str) -> None:
-    connection = await asyncpg.connect(server_url())
-    try:
-        names = await connection.fetch("SELECT datname FROM pg_database")
-    finally:
-        await connection.close()
-    for (existing,) in names:
-        match = _RUN_DATABASE.match(existing)
-        if match and not _process_alive(int(match.group(1))):
-            await drop_database(existing)
-    await create_database(name)
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _drop_at_exit(name: str) -> None:
-    asyncio.run(drop_database(name))
-
-
-def _run_in_thread(work: Coroutine[Any, Any, None]) -> None:
-    """Run *work* to the end from synchronous code, even inside a running event loop."""
-    failure: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            asyncio.run(work)
-        except BaseException as exc:  # handed to the caller's thread
-            failure.append(exc)
-
-    thread = threading.Thread(target=target, name="victor-provisioning")
-    thread.start()
-    thread.join()
-    if failure:
-        raise failure[0]
 
 
 async def drop_schema(url: str, schema: str) -> None:
