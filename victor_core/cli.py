@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from victor_core import cli_live
+from victor_core import schema_command
 from victor_core.errors import VictorError
 from victor_core.plugins.known import install_command, install_hint
 from victor_core.plugins.registry import PluginRegistry, default_registry
@@ -105,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     contract.add_argument("backend", metavar="NAME_OR_URL", help="backend name or URL")
     contract.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed to pytest")
+    schema_command.add_parser(commands)
     demo = commands.add_parser(
         "demo",
         help="see every pattern work together in a small task tracker",
@@ -128,6 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         live = cli_live.run(args)
         if live is not None:
             return live
+        if args.command == "schema":
+            return schema_command.run(default_registry(), args.url, args.apply)
         if args.command == "demo":
             from victor_core.demo import main as demo
 

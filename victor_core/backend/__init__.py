@@ -60,6 +60,7 @@ from victor_core.plugins.backend_info import CONTRACT_VERSION, BackendInfo, Capa
 from victor_core.plugins.contract import ContractInstance
 from victor_core.plugins.hookspecs import hookimpl
 from victor_core.plugins.known import install_command
+from victor_core.plugins.storage_schema import StorageSchema
 from victor_core.plugins.url import BackendURL, parse_url
 from victor_core.repository import (
     DocumentQuery,
@@ -161,6 +162,7 @@ __all__ = [
     "SnapshotRecord",
     "SnapshotRecorder",
     "StaleEntity",
+    "StorageSchema",
     "StoreClosed",
     "StoredDocument",
     "StoredEventRecord",

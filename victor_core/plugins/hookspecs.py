@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from victor_core.eventsourcing.store import EventStore
     from victor_core.plugins.backend_info import BackendInfo
     from victor_core.plugins.contract import ContractInstance
+    from victor_core.plugins.storage_schema import StorageSchema
     from victor_core.plugins.url import BackendURL
     from victor_core.repository.entity import Entity
     from victor_core.repository.repository import Repository
@@ -143,4 +144,13 @@ def victor_contract_instance(
     stand-in, a standalone server, a replica set), set ``capabilities`` on the instance: the
     suite then decides what to skip from it rather than from ``victor_backend_info``.
     ``None`` (the default) means exactly what the backend declares.
+    """
+
+
+@hookspec(firstresult=True)
+def victor_schema(url: BackendURL, options: Mapping[str, Any]) -> StorageSchema:
+    """The schema the backend creates at *url* on first use, to print or to apply up front.
+
+    ``victor schema URL`` prints its ``script``; ``victor schema URL --apply`` awaits its
+    ``apply``. Return ``None`` (or leave the hook out) when the storage has no schema.
     """

@@ -32,6 +32,7 @@ from victor_core.plugins import hookspecs
 from victor_core.plugins.backend_info import BackendInfo, Capability
 from victor_core.plugins.contract import ContractInstance
 from victor_core.plugins.known import install_hint, scheme_hint
+from victor_core.plugins.storage_schema import StorageSchema
 from victor_core.plugins.url import BackendURL, parse_url
 from victor_core.repository.entity import Entity, check_entity_type
 from victor_core.repository.repository import Repository
@@ -160,6 +161,16 @@ class Backend:
                 "contextlib.asynccontextmanager) or None"
             )
         return provision
+
+    def schema(self, url: BackendURL, options: Mapping[str, Any]) -> StorageSchema:
+        """What the backend creates at *url*, to print or apply; raises when it says nothing."""
+        schema = self._call("victor_schema", url=url, options=dict(options))
+        if not isinstance(schema, StorageSchema):
+            raise CapabilityNotSupported(
+                f"backend {self.name!r} ({self.entry.distribution}) does not describe a schema "
+                "(victor_schema); it creates what it needs on first use"
+            )
+        return schema
 
     def transaction_manager(self, resource: object) -> Any:
         """The backend's transaction manager for *resource*, or None."""

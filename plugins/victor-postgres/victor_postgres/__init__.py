@@ -21,8 +21,10 @@ from victor_postgres.snapshots import PostgresSnapshotRecorder
 from victor_postgres.store import PostgresEventStore
 from victor_postgres.transactions import PostgresTransactionManager
 from victor_postgres.unit_of_work import PostgresUnitOfWork
+from victor_postgres.wakeups import AppendListener
 
 __all__ = [
+    "AppendListener",
     "PostgresBusy",
     "PostgresCheckpointStore",
     "PostgresConflict",

@@ -16,8 +16,12 @@ from victor_core.backend import (
     ConfigurationError,
     ContractInstance,
     EventSerializer,
+    StorageSchema,
     hookimpl,
 )
+from victor_postgres.checkpoints import CHECKPOINTS
+from victor_postgres.database import PostgresDatabase
+from victor_postgres.event_log import EVENTS
 from victor_postgres.provisioning import (
     create_database,
     database_url,
@@ -26,7 +30,9 @@ from victor_postgres.provisioning import (
     unique_name,
 )
 from victor_postgres.repository import PostgresRepository
+from victor_postgres.schema import script
 from victor_postgres.settings import SCHEMES, SETTING_NAMES, PostgresSettings
+from victor_postgres.snapshots import SNAPSHOTS
 from victor_postgres.store import PostgresEventStore
 from victor_postgres.transactions import PostgresTransactionManager, database_of
 
@@ -153,3 +159,18 @@ def victor_contract_instance(provisioned: tuple[str, str | None]) -> ContractIns
         await drop_schema(url, schema)
 
     return ContractInstance(url=f"{url}?schema={schema}", cleanup=cleanup, collation=collation)
+
+
+@hookimpl
+def victor_schema(url: BackendURL, options: Mapping[str, Any]) -> StorageSchema:
+    query = tuple((k, v) for k, v in url.query if k not in _STORE_OPTIONS)
+    settings_options = {k: v for k, v in options.items() if k not in _STORE_OPTIONS}
+    settings = PostgresSettings.from_url(attrs.evolve(url, query=query), settings_options)
+    parts = (EVENTS, SNAPSHOTS, CHECKPOINTS)
+
+    async def apply() -> None:
+        async with PostgresDatabase(settings) as database:
+            for part in parts:
+                await database.ensure(part)
+
+    return StorageSchema(script=script(parts, settings.schema), apply=apply)

@@ -47,10 +47,18 @@ class SchemaPart:
         return "\n".join(lines)
 
 
-def script(parts: tuple[SchemaPart, ...]) -> str:
-    """The DDL of *parts* as one transaction, for ``victor schema URL``."""
+def script(parts: tuple[SchemaPart, ...], namespace: str | None = None) -> str:
+    """The DDL of *parts* as one transaction, for ``victor schema URL``.
+
+    With *namespace* (the URL's ``schema``), the tables go into that PostgreSQL schema.
+    """
     body = "\n\n".join(part.script() for part in parts)
-    return f"BEGIN;\n{SCHEMA_TABLE};\n\n{body}\n\nCOMMIT;\n"
+    head = "BEGIN;\n"
+    if namespace is not None:
+        head += (
+            f'CREATE SCHEMA IF NOT EXISTS "{namespace}";\nSET LOCAL search_path TO "{namespace}";\n'
+        )
+    return f"{head}{SCHEMA_TABLE};\n\n{body}\n\nCOMMIT;\n"
 
 
 async def stored_version_in(

@@ -18,10 +18,16 @@ from victor_core.backend import (
     ConfigurationError,
     ContractInstance,
     EventSerializer,
+    StorageSchema,
     hookimpl,
 )
+from victor_sqlite.checkpoints import CHECKPOINTS
+from victor_sqlite.database import SQLiteDatabase
+from victor_sqlite.event_log import EVENTS
 from victor_sqlite.repository import SQLiteRepository
+from victor_sqlite.schema import APPLICATION_ID
 from victor_sqlite.settings import SETTING_NAMES, SQLiteSettings
+from victor_sqlite.snapshots import SNAPSHOTS
 from victor_sqlite.store import SQLiteEventStore
 from victor_sqlite.transactions import SQLiteTransactionManager, database_of
 
@@ -117,3 +123,28 @@ def victor_contract_instance(workdir: Path) -> ContractInstance:
             holder.close()
 
     return ContractInstance(url=f"sqlite:///{path.as_posix()}", contention=contention)
+
+
+@hookimpl
+def victor_schema(url: BackendURL, options: Mapping[str, Any]) -> StorageSchema:
+    settings = SQLiteSettings.from_url(url, options)
+    parts = (EVENTS, SNAPSHOTS, CHECKPOINTS)
+    lines = [
+        f"PRAGMA application_id = {APPLICATION_ID};",
+        "BEGIN IMMEDIATE;",
+        "CREATE TABLE victor_schema (part TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+        " WITHOUT ROWID;",
+    ]
+    for part in parts:
+        lines += [" ".join(statement.split()) + ";" for statement in part.statements]
+        lines.append(
+            f"INSERT INTO victor_schema (part, version) VALUES ('{part.name}', {part.version});"
+        )
+    lines.append("COMMIT;")
+
+    async def apply() -> None:
+        async with SQLiteDatabase(settings) as database:
+            for part in parts:
+                await database.ensure(part)
+
+    return StorageSchema(script="\n".join(lines) + "\n", apply=apply)
