@@ -32,6 +32,7 @@ import asyncpg
 
 from victor_core.backend import (
     AppendResult,
+    AppendSignal,
     ConfigurationError,
     EventRecorder,
     ExpectedVersion,
@@ -271,6 +272,7 @@ class PostgresEventRecorder(EventRecorder):
         self.notify = notify
         #: Seconds ``read_all`` waits for older transactions holding committed events back.
         self.catch_up_wait = catch_up_wait
+        self._signals: list[Any] = []
 
     async def append(
         self,
@@ -309,6 +311,19 @@ class PostgresEventRecorder(EventRecorder):
         await self.database.ensure(EVENTS)
         return await self.database.run(_version_at_in, stream_id, moment)
 
+    def append_signal(self) -> AppendSignal | None:
+        """Wake-ups from ``LISTEN victor_events``; None (poll) when appends do not notify."""
+        if not self.notify:
+            return None
+        from victor_postgres.wakeups import ListeningSignal
+
+        signal = ListeningSignal(self.database)
+        self._signals.append(signal)
+        return signal
+
     async def close(self) -> None:
+        signals, self._signals = self._signals, []
+        for signal in signals:
+            await signal.close()
         if self.owns_database:
             await self.database.close()

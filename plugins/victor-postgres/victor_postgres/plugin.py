@@ -19,7 +19,7 @@ from victor_core.backend import (
     StorageSchema,
     hookimpl,
 )
-from victor_postgres.checkpoints import CHECKPOINTS
+from victor_postgres.checkpoints import CHECKPOINTS, LEASES
 from victor_postgres.database import PostgresDatabase
 from victor_postgres.event_log import EVENTS
 from victor_postgres.provisioning import (
@@ -55,6 +55,8 @@ def victor_backend_info() -> BackendInfo:
             Capability.REPOSITORY,
             Capability.SPECIFICATION_PUSHDOWN,
             Capability.TRANSACTIONS,
+            Capability.SUBSCRIPTIONS,
+            Capability.CHECKPOINT_LEASES,
         },
         description="A PostgreSQL server on asyncpg: a connection pool, appends to different "
         "streams in parallel, a global order no reader can skip through.",
@@ -166,7 +168,7 @@ def victor_schema(url: BackendURL, options: Mapping[str, Any]) -> StorageSchema:
     query = tuple((k, v) for k, v in url.query if k not in _STORE_OPTIONS)
     settings_options = {k: v for k, v in options.items() if k not in _STORE_OPTIONS}
     settings = PostgresSettings.from_url(attrs.evolve(url, query=query), settings_options)
-    parts = (EVENTS, SNAPSHOTS, CHECKPOINTS)
+    parts = (EVENTS, SNAPSHOTS, CHECKPOINTS, LEASES)
 
     async def apply() -> None:
         async with PostgresDatabase(settings) as database:

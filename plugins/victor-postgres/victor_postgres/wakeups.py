@@ -20,7 +20,7 @@ import contextlib
 from types import TracebackType
 from typing import Any, Self
 
-from victor_core.backend import ConfigurationError, VictorError
+from victor_core.backend import AppendSignal, ConfigurationError, VictorError
 from victor_postgres.database import Connection, PostgresDatabase
 from victor_postgres.event_log import CHANNEL
 
@@ -186,3 +186,44 @@ class AppendListener:
                 await asyncio.wait_for(connection.execute("SELECT 1"), self.poll_interval * 5)
             except Exception:
                 return
+
+
+class ListeningSignal(AppendSignal):
+    """The event store's :class:`~victor_core.backend.AppendSignal`: an :class:`AppendListener`
+    started on the first wait, in the waiting event loop.
+
+    Until the listener is connected (and while it reconnects) a wait ends after its
+    *seconds* with True, so the subscription reads again: polling, never missing an append.
+    """
+
+    def __init__(self, database: PostgresDatabase) -> None:
+        self.database = database
+        self._listener: AppendListener | None = None
+        self._answered = -1
+
+    async def wait(self, after: int, seconds: float) -> bool:
+        listener = self._listener
+        if listener is None:
+            listener = AppendListener(self.database, poll_interval=max(seconds, 0.05))
+            try:
+                await listener.start()
+            except VictorError:
+                await asyncio.sleep(seconds)
+                return True
+            self._listener = listener
+            return True  # appends before it listened are only found by reading
+        if listener.last_position > after and after != self._answered:
+            # Announced but not read yet. If a read from *after* found nothing new (an older
+            # transaction holds it back), the next wait for the same *after* sleeps instead.
+            self._answered = after
+            return True
+        if not listener.listening:
+            await asyncio.sleep(seconds)
+            return True
+        return await listener.wait(within=seconds) or listener.last_position > after
+
+    async def close(self) -> None:
+        """Stop the listener, if one was started."""
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            await listener.close()
