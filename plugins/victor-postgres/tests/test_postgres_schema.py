@@ -48,7 +48,13 @@ def append_and_count(url: str) -> int:
     return asyncio.run(work())
 
 
-EVERYTHING = ["victor_checkpoints", "victor_events", "victor_schema", "victor_snapshots"]
+EVERYTHING = [
+    "victor_checkpoints",
+    "victor_events",
+    "victor_leases",
+    "victor_schema",
+    "victor_snapshots",
+]
 
 
 def test_the_printed_schema_run_by_hand_is_the_one_victor_uses(
