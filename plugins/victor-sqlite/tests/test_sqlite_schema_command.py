@@ -38,7 +38,13 @@ def tables(path: Path) -> list[str]:
         return sorted(row[0] for row in rows)
 
 
-EVERYTHING = ["victor_checkpoints", "victor_events", "victor_schema", "victor_snapshots"]
+EVERYTHING = [
+    "victor_checkpoints",
+    "victor_events",
+    "victor_leases",
+    "victor_schema",
+    "victor_snapshots",
+]
 
 
 def test_the_printed_schema_run_by_hand_is_one_victor_accepts(

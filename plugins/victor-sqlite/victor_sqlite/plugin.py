@@ -21,7 +21,7 @@ from victor_core.backend import (
     StorageSchema,
     hookimpl,
 )
-from victor_sqlite.checkpoints import CHECKPOINTS
+from victor_sqlite.checkpoints import CHECKPOINTS, LEASES
 from victor_sqlite.database import SQLiteDatabase
 from victor_sqlite.event_log import EVENTS
 from victor_sqlite.repository import SQLiteRepository
@@ -128,7 +128,7 @@ def victor_contract_instance(workdir: Path) -> ContractInstance:
 @hookimpl
 def victor_schema(url: BackendURL, options: Mapping[str, Any]) -> StorageSchema:
     settings = SQLiteSettings.from_url(url, options)
-    parts = (EVENTS, SNAPSHOTS, CHECKPOINTS)
+    parts = (EVENTS, SNAPSHOTS, CHECKPOINTS, LEASES)
     lines = [
         f"PRAGMA application_id = {APPLICATION_ID};",
         "BEGIN IMMEDIATE;",
