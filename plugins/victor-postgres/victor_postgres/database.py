@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Self, TypeAlias, 
 
 import asyncpg
 
-from victor_core import TransientError
 from victor_core.backend import (
     BackendError,
+    BackendUnavailable,
     ConfigurationError,
     SerializationError,
     StoreClosed,
+    TransientBackendError,
     VictorError,
 )
 from victor_postgres.schema import SchemaPart, ensure_part_in
@@ -47,15 +48,15 @@ _BROKEN = (
 )
 
 
-class PostgresUnavailable(BackendError, TransientError):
+class PostgresUnavailable(BackendUnavailable):
     """The server cannot be reached or dropped the connection; trying again may work."""
 
 
-class PostgresBusy(BackendError, TransientError):
+class PostgresBusy(TransientBackendError):
     """Every pooled connection stayed busy for ``pool_timeout``; trying again may work."""
 
 
-class PostgresConflict(BackendError, TransientError):
+class PostgresConflict(TransientBackendError):
     """PostgreSQL aborted a transaction (serialization failure, deadlock); it wrote nothing.
 
     ``RetryCommandMiddleware`` retries it, since the same command usually succeeds when run
@@ -210,6 +211,8 @@ def server_settings(settings: PostgresSettings) -> dict[str, str]:
     }
     if settings.schema is not None:
         chosen["search_path"] = settings.schema
+    if settings.lock_timeout is not None:
+        chosen["lock_timeout"] = str(max(1, round(settings.lock_timeout * 1000)))
     return chosen
 
 
@@ -255,6 +258,12 @@ def translate(exc: BaseException, settings: PostgresSettings) -> VictorError:
         return PostgresBusy(
             f"{where}: the server refused another connection ({exc}); lower max_size, or raise "
             "the server's max_connections"
+        )
+    if isinstance(exc, asyncpg.LockNotAvailableError):
+        return PostgresBusy(
+            f"{where}: a lock held by another session was not granted within lock_timeout="
+            f"{settings.lock_timeout:g}s ({exc}); nothing was written. Retry "
+            "(RetryCommandMiddleware does), or raise lock_timeout"
         )
     if isinstance(exc, asyncpg.SerializationError | asyncpg.DeadlockDetectedError):
         return PostgresConflict(

@@ -7,6 +7,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib.metadata import version
 from typing import Any
 
+import asyncpg
 import attrs
 
 from victor_core.backend import (
@@ -30,7 +31,7 @@ from victor_postgres.provisioning import (
     unique_name,
 )
 from victor_postgres.repository import PostgresRepository
-from victor_postgres.schema import script
+from victor_postgres.schema import ensure_part_in, script
 from victor_postgres.settings import SCHEMES, SETTING_NAMES, PostgresSettings
 from victor_postgres.snapshots import SNAPSHOTS
 from victor_postgres.store import PostgresEventStore
@@ -56,7 +57,6 @@ def victor_backend_info() -> BackendInfo:
             Capability.SPECIFICATION_PUSHDOWN,
             Capability.TRANSACTIONS,
             Capability.SUBSCRIPTIONS,
-            Capability.CHECKPOINT_LEASES,
         },
         description="A PostgreSQL server on asyncpg: a connection pool, appends to different "
         "streams in parallel, a global order no reader can skip through.",
@@ -160,7 +160,26 @@ def victor_contract_instance(provisioned: tuple[str, str | None]) -> ContractIns
     async def cleanup() -> None:
         await drop_schema(url, schema)
 
-    return ContractInstance(url=f"{url}?schema={schema}", cleanup=cleanup, collation=collation)
+    @asynccontextmanager
+    async def contention() -> AsyncIterator[dict[str, Any]]:
+        # Another session holding a lock that every append needs, as a long writer would.
+        holder = await asyncpg.connect(url, server_settings={"search_path": schema})
+        try:
+            await ensure_part_in(holder, EVENTS, "the contract database", schema)
+            transaction = holder.transaction()
+            await transaction.start()
+            await holder.execute("LOCK TABLE victor_events IN EXCLUSIVE MODE")
+            yield {"lock_timeout": 0.05}
+        finally:
+            await holder.close()
+
+    return ContractInstance(
+        url=f"{url}?schema={schema}",
+        cleanup=cleanup,
+        collation=collation,
+        unreachable_url="postgresql://postgres@127.0.0.1:1/victor?connect_timeout=2",
+        contention=contention,
+    )
 
 
 @hookimpl

@@ -28,6 +28,7 @@ SETTING_NAMES = (
     "connect_timeout",
     "idle_in_transaction_timeout",
     "schema",
+    "lock_timeout",
 )
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -55,6 +56,9 @@ class PostgresSettings:
     #: The PostgreSQL schema (namespace) victor's tables live in, created on first use;
     #: None for the connection's default search_path (usually ``public``).
     schema: str | None = None
+    #: Seconds a statement waits for a lock another session holds before giving up with
+    #: :class:`~victor_postgres.PostgresBusy`; None waits as long as the server does.
+    lock_timeout: float | None = None
 
     @classmethod
     def create(cls, url: str | BackendURL, **options: Any) -> PostgresSettings:
@@ -101,9 +105,11 @@ class PostgresSettings:
                 f"schema={schema!r} is not a plain PostgreSQL schema name: use lower-case "
                 "letters, digits and '_' (at most 63), starting with a letter or '_'"
             )
+        lock = merged.get("lock_timeout")
         return cls(
             dsn=dsn,
             schema=schema,
+            lock_timeout=None if lock in (None, "") else _seconds("lock_timeout", lock),
             shown=shown,
             min_size=min_size,
             max_size=max_size,
