@@ -15,8 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from victor_core import cli_live
-from victor_core import schema_command
+from victor_core import cli_live, schema_command
 from victor_core.errors import VictorError
 from victor_core.plugins.known import install_command, install_hint
 from victor_core.plugins.registry import PluginRegistry, default_registry
