@@ -74,6 +74,18 @@ async def write_checkpoint_in(connection: asyncpg.Connection, name: str, positio
     await connection.execute(_WRITE, name, position)
 
 
+async def _read_all_in(connection: asyncpg.Connection) -> dict[str, int]:
+    rows = await connection.fetch("SELECT name, position FROM victor_checkpoints ORDER BY name")
+    return {row[0]: int(row[1]) for row in rows}
+
+
+async def swap_checkpoint_in(
+    connection: asyncpg.Connection, name: str, expected: int, position: int
+) -> int | None:
+    """Compare-and-set in the connection's transaction: None when moved, else what was found."""
+    return await _swap_in(connection, name, expected, position)
+
+
 async def _swap_in(
     connection: asyncpg.Connection, name: str, expected: int, position: int
 ) -> int | None:
@@ -110,6 +122,10 @@ class PostgresCheckpointStore(CheckpointStore):
     async def write_checkpoint(self, name: str, position: int) -> None:
         await self.database.ensure(CHECKPOINTS)
         await self.database.run(write_checkpoint_in, name, position)
+
+    async def read_checkpoints(self) -> dict[str, int]:
+        await self.database.ensure(CHECKPOINTS)
+        return await self.database.run(_read_all_in)
 
     async def swap_checkpoint(self, name: str, expected: int, position: int) -> int | None:
         await self.database.ensure(CHECKPOINTS)

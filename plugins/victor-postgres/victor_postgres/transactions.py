@@ -13,7 +13,9 @@ from collections.abc import Hashable, Sequence
 
 from victor_core import EventStore
 from victor_core.backend import (
+    AdvanceCheckpoint,
     AppendEvents,
+    CheckpointConflict,
     ConfigurationError,
     DocumentRepository,
     InsertDocuments,
@@ -23,6 +25,7 @@ from victor_core.backend import (
     WriteRefused,
     WriteResult,
 )
+from victor_postgres.checkpoints import CHECKPOINTS, PostgresCheckpointStore, swap_checkpoint_in
 from victor_postgres.database import Connection, PostgresDatabase
 from victor_postgres.event_log import EVENTS, SLOTS, PostgresEventRecorder, append_in
 from victor_postgres.repository import (
@@ -49,6 +52,8 @@ def database_of(resource: object) -> PostgresDatabase | None:
         return resource.store.database
     if isinstance(resource, EventStore) and isinstance(resource.recorder, PostgresEventRecorder):
         return resource.recorder.database
+    if isinstance(resource, PostgresCheckpointStore):
+        return resource.database
     return None
 
 
@@ -76,7 +81,9 @@ class PostgresTransactionManager:
             )
         # Tables are created (each in a transaction of its own) before the commit starts.
         for write in writes:
-            if isinstance(write, AppendEvents):
+            if isinstance(write, AdvanceCheckpoint):
+                await self.database.ensure(CHECKPOINTS)
+            elif isinstance(write, AppendEvents):
                 await self.database.ensure(EVENTS)
             else:
                 assert isinstance(write.store, PostgresDocumentStore)
@@ -86,8 +93,12 @@ class PostgresTransactionManager:
 
     def _own(self, write: Write) -> None:
         """Check that *write* targets a component on this transaction's database."""
-        if isinstance(write, AppendEvents):
-            target: object = write.recorder
+        if isinstance(write, AdvanceCheckpoint):
+            target: object = write.checkpoints
+            database = getattr(write.checkpoints, "database", None)
+            fits = isinstance(write.checkpoints, PostgresCheckpointStore)
+        elif isinstance(write, AppendEvents):
+            target = write.recorder
             database = getattr(write.recorder, "database", None)
             fits = isinstance(write.recorder, PostgresEventRecorder)
         else:
@@ -113,6 +124,11 @@ async def _apply_all(connection: Connection, writes: list[Write]) -> list[WriteR
 
 
 async def _apply(connection: Connection, write: Write) -> WriteResult:
+    if isinstance(write, AdvanceCheckpoint):
+        found = await swap_checkpoint_in(connection, write.name, write.expected, write.position)
+        if found is not None:
+            raise CheckpointConflict(write.name, write.expected, found)
+        return None
     if isinstance(write, AppendEvents):
         notify = getattr(write.recorder, "notify", True)
         return await append_in(
