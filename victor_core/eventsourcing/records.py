@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from victor_core.errors import ConcurrencyError, ConfigurationError
+from victor_core.serialization.text import is_unicode
 
 if TYPE_CHECKING:
     from victor_core.eventsourcing.events import Event
@@ -56,6 +57,21 @@ def expected_version_from(value: object) -> ExpectedVersion:
         f"expected_version={value!r} is not understood; pass an int (the stream version "
         "you loaded, 0 for a new stream) or one of 'any', 'no_stream', 'stream_exists'"
     )
+
+
+def check_stream_id(stream_id: object) -> None:
+    """Refuse a stream id that is not a non-empty string of Unicode text."""
+    if not isinstance(stream_id, str) or not stream_id:
+        raise ConfigurationError(
+            f"stream ids are non-empty strings, got {stream_id!r}; for an aggregate, set its "
+            "`id` before appending its events"
+        )
+    if not stream_id.isascii() and not is_unicode(stream_id):
+        raise ConfigurationError(
+            f"stream ids are non-empty strings of Unicode text, got {stream_id!r}, which holds "
+            "a lone surrogate that no database stores; remove it, or decode the bytes the id "
+            "came from as what they are"
+        )
 
 
 def check_expected_version(stream_id: str, expected: ExpectedVersion, actual: int) -> None:

@@ -17,6 +17,7 @@ from victor_core.eventsourcing.records import NewEventRecord, StoredEventRecord
 from victor_core.eventsourcing.upcasting import UpcasterRegistry, schema_version_of
 from victor_core.eventsourcing.upcasting import upcasters as _default_upcasters
 from victor_core.serialization import converter as default_converter
+from victor_core.serialization import is_unicode
 
 try:
     from _json import encode_basestring as _c_encode_basestring
@@ -38,6 +39,16 @@ def as_utc(moment: datetime) -> datetime:
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
+class NotUnicodeText(ValueError):
+    """A value holds a ``str`` with a lone surrogate, which is not text any database stores.
+
+    Python lets a ``str`` hold one (``"\\ud800"``, or what ``errors="surrogateescape"``
+    leaves of bytes that are not UTF-8); drivers then fail with their own
+    ``UnicodeEncodeError`` in the middle of a write, and the memory backend would keep it.
+    The message names where in the value the text is.
+    """
+
+
 def _make_dumps() -> Callable[[Any], str]:
     """``_ENCODER.encode``, minus the Python that runs around its C core on every call.
 
@@ -46,24 +57,69 @@ def _make_dumps() -> Callable[[Any], str]:
     the check for circular references: payloads come fresh from the converter, and the rare
     one that recurses too deep is encoded again by ``_ENCODER``, which reports it the same way
     as before.
+
+    Every value victor stores passes through here as JSON text, so this is where text that
+    is not Unicode is refused, for every backend. The check costs nothing for ASCII text
+    (CPython knows whether a ``str`` is ASCII without reading it) and one UTF-8 encoding in
+    C otherwise, against the Python walk over the value that a separate check would take.
     """
-    if _c_make_encoder is None:  # pragma: no cover - interpreters without the accelerator
-        return _ENCODER.encode
-    encode = _c_make_encoder(
-        None, _ENCODER.default, _c_encode_basestring, None, ":", ",", False, False, False
-    )
+    encode: Callable[[Any, int], list[str]] | None = None
+    if _c_make_encoder is not None:
+        encode = _c_make_encoder(
+            None, _ENCODER.default, _c_encode_basestring, None, ":", ",", False, False, False
+        )
 
     def dumps(payload: Any) -> str:
-        try:
-            return "".join(encode(payload, 0))
-        except RecursionError:
-            return _ENCODER.encode(payload)
+        if encode is None:  # pragma: no cover - interpreters without the accelerator
+            text = _ENCODER.encode(payload)
+        else:
+            try:
+                text = "".join(encode(payload, 0))
+            except RecursionError:
+                text = _ENCODER.encode(payload)
+        if not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise NotUnicodeText(_not_unicode(payload)) from None
+        return text
 
     return dumps
 
 
-#: Compact JSON; NaN and infinities are refused because databases disagree about them.
+#: Compact JSON; NaN and infinities are refused because databases disagree about them, and
+#: so is text that is not Unicode (:class:`NotUnicodeText`).
 dumps = _make_dumps()
+
+
+def _not_unicode(payload: Any) -> str:
+    """Where in *payload* the text that is not Unicode is, said for the person who passed it."""
+    found = _find_not_unicode(payload, "")
+    where, text = found if found is not None else ("a value", "")
+    return (
+        f"{where} holds text with a lone surrogate ({glimpse(text)}), which is not valid Unicode and "
+        "which no database stores; remove it, or decode the bytes it came from as what they are "
+        "(bytes.decode(..., errors='replace') puts U+FFFD where they cannot be decoded)"
+    )
+
+
+def _find_not_unicode(value: Any, path: str) -> tuple[str, str] | None:
+    if isinstance(value, str):
+        return (f"field {path!r}", value) if not is_unicode(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and not is_unicode(key):
+                return (f"a key of {path!r}" if path else "a field name", key)
+            found = _find_not_unicode(item, inner)
+            if found is not None:
+                return found
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found = _find_not_unicode(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
 
 
 class EventSerializer:
@@ -87,8 +143,8 @@ class EventSerializer:
         """The record to store for *event* appended to *stream_id*."""
         if not isinstance(event, Event):
             raise SerializationError(
-                f"cannot append {type(event).__qualname__}: events must derive from "
-                "victor_core.Event (use @dataclass or @attrs.define on the subclass)"
+                f"cannot append {type(event).__qualname__} {glimpse(event)}: events must derive "
+                "from victor_core.Event (use @dataclass or @attrs.define on the subclass)"
             )
         cls = type(event)
         try:
@@ -96,6 +152,8 @@ class EventSerializer:
             if not payload.get("aggregate_id"):
                 payload["aggregate_id"] = stream_id
             data = dumps(payload)
+        except NotUnicodeText as exc:
+            raise SerializationError(f"cannot serialize {cls.__qualname__}: {exc}") from None
         except (TypeError, ValueError) as exc:
             raise SerializationError(
                 f"cannot serialize {cls.__qualname__}: {exc}. Fields must be JSON-friendly "
@@ -129,6 +187,12 @@ class EventSerializer:
         if not isinstance(event, Event):  # pragma: no cover - structure() returns cls
             raise SerializationError(f"{cls.__qualname__} is not an Event subclass")
         return event
+
+
+def glimpse(value: object) -> str:
+    """A short, printable glimpse of a value passed where an event belongs, for messages."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 def _describe(record: StoredEventRecord) -> str:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import Self
 
-from victor_core.errors import ConfigurationError, StoreClosed
+from victor_core.errors import ConfigurationError, SerializationError, StoreClosed
 from victor_core.eventsourcing.checkpoints import CheckpointStore
 from victor_core.eventsourcing.events import Event
 from victor_core.eventsourcing.recorder import (
@@ -24,9 +24,10 @@ from victor_core.eventsourcing.records import (
     ExpectedVersion,
     RecordedEvent,
     StoredEventRecord,
+    check_stream_id,
     expected_version_from,
 )
-from victor_core.eventsourcing.serializer import EventSerializer, as_utc
+from victor_core.eventsourcing.serializer import EventSerializer, as_utc, glimpse
 from victor_core.eventsourcing.snapshots import SnapshotRecord, SnapshotRecorder
 from victor_core.eventsourcing.subscriptions import DEFAULT_POLL_INTERVAL, Subscription
 
@@ -81,8 +82,8 @@ class EventStore:
         written. Events with an empty ``aggregate_id`` are stored with the stream id in it.
         """
         self._check_open()
-        _check_stream_id(stream_id)
-        batch = [events] if isinstance(events, Event) else list(events)
+        check_stream_id(stream_id)
+        batch = [events] if isinstance(events, Event) else _batch(stream_id, events)
         if not batch:
             raise ConfigurationError(
                 f"append to stream {stream_id!r} was given no events; pass an event or a "
@@ -107,7 +108,7 @@ class EventStore:
         ``from_version`` and ``to_version`` are inclusive; ``limit`` caps the count.
         """
         self._check_open()
-        _check_stream_id(stream_id)
+        check_stream_id(stream_id)
         _check_positive("from_version", from_version, allow_zero=True)
         if to_version is not None:
             _check_positive("to_version", to_version, allow_zero=True)
@@ -136,7 +137,7 @@ class EventStore:
         round trip do; a store without snapshots returns no snapshot and the events.
         """
         self._check_open()
-        _check_stream_id(stream_id)
+        check_stream_id(stream_id)
         if to_version is not None:
             _check_positive("to_version", to_version, allow_zero=True)
             to_version = min(to_version, _LARGEST)
@@ -232,7 +233,7 @@ class EventStore:
     async def stream_version(self, stream_id: str) -> int:
         """The version of the last event in *stream_id*, 0 when it does not exist."""
         self._check_open()
-        _check_stream_id(stream_id)
+        check_stream_id(stream_id)
         version = await self.recorder.stream_version(stream_id)
         return checked_version(self.recorder, "stream_version", version)
 
@@ -243,7 +244,7 @@ class EventStore:
         returned version all happened at or before it. A naive *moment* is taken as UTC.
         """
         self._check_open()
-        _check_stream_id(stream_id)
+        check_stream_id(stream_id)
         if not isinstance(moment, datetime):
             raise ConfigurationError(f"moment must be a datetime, got {moment!r}")
         version = await self.recorder.version_at(stream_id, as_utc(moment))
@@ -294,12 +295,28 @@ class EventStore:
             )
 
 
-def _check_stream_id(stream_id: object) -> None:
-    if not isinstance(stream_id, str) or not stream_id:
-        raise ConfigurationError(
-            f"stream ids are non-empty strings, got {stream_id!r}; for an aggregate, set its "
-            "`id` before appending its events"
+def _batch(stream_id: str, events: object) -> list[Event]:
+    """The events of an append given several, or a victor error saying what to pass."""
+    if isinstance(events, str | bytes | bytearray | Mapping) or not isinstance(events, Iterable):
+        hint = (
+            "; a dict of fields is not an event: declare an Event subclass with those fields"
+            if isinstance(events, Mapping)
+            else ""
         )
+        raise SerializationError(
+            f"append to stream {stream_id!r} was given events={glimpse(events)}, a "
+            f"{type(events).__qualname__}; pass an Event (an instance of a dataclass or attrs "
+            f"class deriving from victor_core.Event) or a list of them{hint}"
+        )
+    batch = list(events)
+    for index, event in enumerate(batch):
+        if not isinstance(event, Event):
+            raise SerializationError(
+                f"append to stream {stream_id!r} was given events[{index}]={glimpse(event)}, a "
+                f"{type(event).__qualname__}; events must derive from victor_core.Event (use "
+                "@dataclass or @attrs.define on the subclass)"
+            )
+    return batch
 
 
 def _check_positive(name: str, value: object, *, allow_zero: bool = False) -> None:

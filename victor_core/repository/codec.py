@@ -10,7 +10,7 @@ from cattrs.errors import BaseValidationError
 from cattrs.preconf.json import JsonConverter
 
 from victor_core.errors import SerializationError
-from victor_core.eventsourcing.serializer import as_utc, dumps
+from victor_core.eventsourcing.serializer import NotUnicodeText, as_utc, dumps
 from victor_core.repository.entity import Entity
 from victor_core.serialization import converter as default_converter
 
@@ -45,6 +45,10 @@ class EntityCodec(Generic[E]):
                 if isinstance(moment, datetime):
                     payload[name] = self.converter.unstructure(as_utc(moment), datetime)
             return dumps(payload)
+        except NotUnicodeText as exc:
+            raise SerializationError(
+                f"cannot store {self.entity_type.__qualname__} {entity.id!r}: {exc}"
+            ) from None
         except (TypeError, ValueError, AttributeError) as exc:
             raise SerializationError(
                 f"cannot store {self.entity_type.__qualname__} {entity.id!r}: {exc}. {_SUPPORTED}"

@@ -10,6 +10,7 @@ from typing import Any, Generic, Self, TypeVar
 from victor_core.errors import ConfigurationError
 from victor_core.repository.entity import Entity
 from victor_core.repository.specification import BaseSpecification
+from victor_core.serialization import is_unicode
 
 E = TypeVar("E", bound=Entity)
 
@@ -130,4 +131,10 @@ def check_entity_id(entity_id: object) -> str:
     """*entity_id* when it is a non-empty string."""
     if not isinstance(entity_id, str) or not entity_id:
         raise ConfigurationError(f"entity ids are non-empty strings, got {entity_id!r}")
+    if not entity_id.isascii() and not is_unicode(entity_id):
+        raise ConfigurationError(
+            f"entity ids are non-empty strings of Unicode text, got {entity_id!r}, which holds "
+            "a lone surrogate that no database stores; remove it, or decode the bytes the id "
+            "came from as what they are"
+        )
     return entity_id

@@ -16,6 +16,7 @@ from cattrs.preconf.json import JsonConverter
 from victor_core.errors import AggregateNotFound, StoreClosed
 from victor_core.eventsourcing.aggregate import Aggregate
 from victor_core.eventsourcing.events import Event
+from victor_core.eventsourcing.records import check_stream_id
 from victor_core.eventsourcing.repository import AggregateRepository
 from victor_core.unit_of_work.steps import Participant, Step
 from victor_core.unit_of_work.tracking import Tracked
@@ -68,6 +69,7 @@ class AggregateParticipant(Participant):
                 f"the event store of {self.type_name} registered with this unit of work was "
                 "closed; register an open one"
             )
+        check_stream_id(aggregate.id)
         records = tuple(store.serializer.serialize(event, aggregate.id) for event in pending)
         loaded_at = aggregate.committed_version
         write = AppendEvents(store.recorder, aggregate.id, records, loaded_at)
