@@ -97,8 +97,9 @@ def _not_unicode(payload: Any) -> str:
     found = _find_not_unicode(payload, "")
     where, text = found if found is not None else ("a value", "")
     return (
-        f"{where} holds text with a lone surrogate ({glimpse(text)}), which is not valid Unicode and "
-        "which no database stores; remove it, or decode the bytes it came from as what they are "
+        f"{where} holds text with a lone surrogate ({glimpse(text)}), which is not valid "
+        "Unicode and which no database stores; remove it, or decode the bytes it came from as "
+        "what they are "
         "(bytes.decode(..., errors='replace') puts U+FFFD where they cannot be decoded)"
     )
 
