@@ -1,4 +1,4 @@
-"""The connection settings really reach SQLite: WAL and synchronous=FULL unless told otherwise."""
+"""The connection settings really reach SQLite, and what they guarantee is declared."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from victor_core import default_registry
+from victor_core.backend import Capability
 from victor_sqlite import SQLiteDatabase
+from victor_sqlite.settings import SQLiteSettings
 
 pytestmark = pytest.mark.asyncio
 
@@ -43,3 +46,30 @@ async def test_an_in_memory_database_works_with_the_same_settings() -> None:
         journal, synchronous, _ = await database.run(pragmas)
 
     assert (journal, synchronous) == ("MEMORY", "FULL")
+
+
+async def test_settings_that_weaken_durability_do_not_declare_it(tmp_path: Path) -> None:
+    durable = SQLiteSettings.create(tmp_path / "e.db")
+    normal = SQLiteSettings.create(tmp_path / "e.db", synchronous="NORMAL")
+    unsynced = SQLiteSettings.from_url(f"sqlite:///{tmp_path / 'e.db'}?synchronous=off", {})
+    in_memory = SQLiteSettings.create(":memory:")
+
+    assert Capability.DURABILITY in durable.capabilities
+    assert Capability.DURABILITY in normal.capabilities  # loses only the last commits on power loss
+    assert Capability.DURABILITY not in unsynced.capabilities
+    assert Capability.MULTI_PROCESS in unsynced.capabilities
+    assert not {Capability.DURABILITY, Capability.MULTI_PROCESS} & in_memory.capabilities
+    assert Capability.EVENT_STORE in in_memory.capabilities
+
+
+async def test_a_contract_instance_with_weakened_settings_does_not_provide_durability(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VICTOR_SQLITE_OPTIONS", "synchronous=OFF")
+
+    instance = default_registry().backend("sqlite").contract_instance(tmp_path)
+
+    assert instance.url.endswith("?synchronous=OFF")
+    assert instance.capabilities is not None
+    assert Capability.DURABILITY not in instance.capabilities
+    assert Capability.TRANSACTIONS in instance.capabilities

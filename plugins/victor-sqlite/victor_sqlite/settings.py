@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from victor_core.backend import BackendURL, ConfigurationError, parse_url
+from victor_core.backend import BackendURL, Capability, ConfigurationError, parse_url
 
 MEMORY = ":memory:"
 
@@ -23,6 +23,25 @@ _SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 _JOURNAL_MODES = ("WAL", "DELETE", "TRUNCATE", "PERSIST")
 #: Keyword options and URL query parameters that configure the connection.
 SETTING_NAMES = ("synchronous", "journal_mode", "busy_timeout")
+
+#: What the backend declares: what a file opened with the default settings guarantees.
+DECLARED = frozenset(
+    {
+        Capability.EVENT_STORE,
+        Capability.GLOBAL_ORDER,
+        Capability.REPOSITORY,
+        Capability.SPECIFICATION_PUSHDOWN,
+        Capability.DURABILITY,
+        Capability.MULTI_PROCESS,
+        Capability.SNAPSHOTS,
+        Capability.CHECKPOINTS,
+        Capability.SUBSCRIPTIONS,
+        Capability.CHECKPOINT_LEASES,
+        Capability.EXACTLY_ONCE,
+        Capability.TRANSACTIONS,
+        Capability.IMMEDIATE_READ_ALL,
+    }
+)
 
 
 @attrs.frozen
@@ -45,6 +64,21 @@ class SQLiteSettings:
     def in_memory(self) -> bool:
         """True for a private in-memory database, which ends with its connection."""
         return self.path == MEMORY
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        """What a database opened with these settings guarantees.
+
+        ``synchronous=OFF`` hands writes to the operating system without waiting for them
+        to reach the disk, so a commit that returned can be lost with the machine: no
+        durability. An in-memory database ends with its connection and no other process
+        can open it: neither durability nor sharing by processes.
+        """
+        if self.in_memory:
+            return DECLARED - {Capability.DURABILITY, Capability.MULTI_PROCESS}
+        if self.synchronous == "OFF":
+            return DECLARED - {Capability.DURABILITY}
+        return DECLARED
 
     @classmethod
     def create(cls, path: str | os.PathLike[str], **options: Any) -> SQLiteSettings:

@@ -1,0 +1,236 @@
+"""Writer processes for the durability and multi-process contracts, and how to kill them.
+
+The parent test starts children with ``sys.executable processes.py JOB BACKEND URL OPTIONS
+WRITER COUNT``; each opens the contract instance's storage by its URL
+and options (so a backend's instance must be reachable from a fresh process to provide
+``durability`` or ``multi_process``), does its job and prints, one per line, the number of
+every unit of work the backend has acknowledged. Jobs:
+
+- ``append``: append numbered batches (batch ``n`` has ``1 + n % 5`` events) to shared
+  streams; COUNT batches, or forever when COUNT is 0.
+- ``race-stream``: win COUNT versions of one stream by appending at the version just read,
+  retrying after each conflict; prints the versions won.
+- ``race-entity``: win COUNT updates of one versioned entity the same way; prints the
+  versions written.
+
+The children import nothing of the suite (nor pytest), only ``victor_core``, so they start
+quickly and the kills land while they work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import itertools
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from victor_core import Backend, Entity, Event, EventStore, Repository, default_registry
+from victor_core.backend import ConcurrencyError, ContractInstance, parse_url
+
+#: The stream and the entity the racing writers contend for.
+HOT = "hot"
+
+
+@dataclasses.dataclass
+class BatchEvent(Event):
+    """One event of a numbered batch; a reader tells a whole batch from part of one."""
+
+    __event_type__ = "victor.contract.BatchEvent"
+    writer: str = ""
+    batch: int = 0
+    index: int = 0
+    size: int = 0
+
+
+@dataclasses.dataclass
+class Tally(Entity):
+    """A versioned entity the racing writers all update."""
+
+    __entity_name__ = "victor_contract_tally"
+    total: int = 0
+    version: int = 0
+
+
+def batch_events(writer: str, batch: int) -> list[BatchEvent]:
+    size = 1 + batch % 5
+    return [BatchEvent(writer=writer, batch=batch, index=i, size=size) for i in range(size)]
+
+
+def arguments(
+    job: str, backend: Backend, instance: ContractInstance, writer: str, count: int
+) -> list[str]:
+    """The command line of a child doing *job* on *instance*."""
+    try:
+        options = json.dumps(dict(instance.options))
+    except TypeError as exc:
+        raise AssertionError(
+            f"the {backend.name} contract instance provides durability or multi_process, so "
+            f"another process must reach it from its URL and options; its options are not "
+            f"plain values ({exc})"
+        ) from exc
+    script = str(Path(__file__).resolve())
+    return [
+        sys.executable,
+        script,
+        job,
+        backend.name,
+        instance.url,
+        options,
+        writer,
+        str(count),
+    ]
+
+
+def spawn(command: Sequence[str]) -> subprocess.Popen[str]:
+    """Start a child Python that sees the same packages as this one."""
+    return subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+
+
+def finished(child: subprocess.Popen[str], timeout: float = 120) -> list[int]:
+    """What a child that ends by itself reported; its errors if it failed."""
+    output, errors = child.communicate(timeout=timeout)
+    assert child.returncode == 0, f"a writer process failed: {errors}"
+    return [int(line) for line in output.split()]
+
+
+async def kill_writers_in_rounds(
+    *,
+    command: Callable[[str], Sequence[str]],
+    rounds: int,
+    writers_per_round: int,
+    wait: tuple[float, float],
+    read_back: Callable[[], Awaitable[dict[str, set[int]]]],
+) -> dict[str, set[int]]:
+    """Start writers, SIGKILL them at a random moment, check what storage kept; repeat.
+
+    *command* gives a writer's command line; *read_back* checks that every unit stored is
+    whole and returns the units found, by writer. Nothing acknowledged may be lost, nothing
+    skipped, and nothing from an earlier round may change.
+    """
+    seed = random.randrange(2**32)
+    chooser = random.Random(seed)
+    kept: dict[str, set[int]] = {}
+    for round_number in range(rounds):
+        writers = [f"r{round_number}w{n}" for n in range(writers_per_round)]
+        children = [spawn(command(writer)) for writer in writers]
+        await asyncio.sleep(chooser.uniform(*wait))
+        for child in children:
+            child.send_signal(signal.SIGKILL)
+        reported = {}
+        for writer, child in zip(writers, children, strict=True):
+            output, errors = child.communicate()
+            assert child.returncode == -signal.SIGKILL, f"the writer failed by itself: {errors}"
+            reported[writer] = {int(line) for line in output.split()}
+
+        found = await read_back()
+
+        context = f"(random seed {seed}, round {round_number})"
+        for writer in writers:
+            present = found.get(writer, set())
+            lost = sorted(reported[writer] - present)
+            assert not lost, f"batches acknowledged before SIGKILL were lost: {lost} {context}"
+            assert present == set(range(len(present))), f"batches were skipped {context}"
+        for writer, units in kept.items():
+            assert found.get(writer, set()) == units, f"an earlier round changed {context}"
+        kept.update({writer: found.get(writer, set()) for writer in writers})
+    return kept
+
+
+async def batches_found(store: EventStore) -> dict[str, set[int]]:
+    """Check that the log holds whole batches only; return the batches found, by writer."""
+    recorded = [r async for r in store.read_all(page_size=333)]
+    positions = [r.position for r in recorded]
+    assert positions == sorted(set(positions)), "global positions are unique and increasing"
+    versions: dict[str, list[int]] = defaultdict(list)
+    batches: dict[tuple[str, int], list[BatchEvent]] = defaultdict(list)
+    for r in recorded:
+        versions[r.stream_id].append(r.version)
+        event = r.event
+        assert isinstance(event, BatchEvent)
+        batches[(event.writer, event.batch)].append(event)
+    for stream, found in versions.items():
+        assert found == list(range(1, len(found) + 1)), f"{stream} versions are contiguous"
+    by_writer: dict[str, set[int]] = defaultdict(set)
+    for (writer, batch), events in batches.items():
+        assert [e.index for e in events] == list(range(events[0].size)), (
+            f"an append is atomic: batch {batch} of writer {writer} must be whole, in order"
+        )
+        by_writer[writer].add(batch)
+    return dict(by_writer)
+
+
+def _report(number: int) -> None:
+    sys.stdout.write(f"{number}\n")
+    sys.stdout.flush()
+
+
+async def _append(store: EventStore, writer: str, count: int) -> None:
+    for batch in itertools.count() if count == 0 else range(count):
+        await store.append(f"stream-{batch % 7}", batch_events(writer, batch))
+        _report(batch)
+
+
+async def _race_stream(store: EventStore, writer: str, count: int) -> None:
+    won = 0
+    while won < count:
+        version = await store.stream_version(HOT)
+        try:
+            await store.append(HOT, BatchEvent(writer=writer, batch=won), expected_version=version)
+        except ConcurrencyError:
+            continue
+        won += 1
+        _report(version + 1)
+
+
+async def _race_entity(repository: Repository[Tally], writer: str, count: int) -> None:
+    won = 0
+    while won < count:
+        tally = await repository.get(HOT)
+        assert tally is not None, "the parent adds the entity before the race"
+        tally.total += 1
+        try:
+            await repository.update(tally)
+        except ConcurrencyError:
+            continue
+        won += 1
+        _report(tally.version)
+
+
+async def _main(
+    job: str, name: str, url_text: str, options: Mapping[str, Any], writer: str, count: int
+) -> None:
+    backend = default_registry().backend(name)
+    url = parse_url(url_text)
+    merged = {**url.options, **options}
+    if job == "race-entity":
+        repository = backend.create_repository(url, Tally, merged)
+        try:
+            await _race_entity(repository, writer, count)
+        finally:
+            await repository.close()
+        return
+    store = backend.create_event_store(url, merged)
+    try:
+        await (_append if job == "append" else _race_stream)(store, writer, count)
+    finally:
+        await store.close()
+
+
+if __name__ == "__main__":
+    job, name, url_text, options, writer, count = sys.argv[1:]
+    asyncio.run(_main(job, name, url_text, json.loads(options), writer, int(count)))
