@@ -120,6 +120,13 @@ class StoreClosed(VictorError):
     """The store or repository was closed and cannot be used any more."""
 
 
+class WrongEventLoop(ConfigurationError):
+    """A store or repository was used from an event loop other than the one it belongs to.
+
+    Raised by backends that do not declare ``Capability.THREADS``; nothing was done.
+    """
+
+
 class AggregateNotFound(VictorError):
     """No events exist for the aggregate (or not at the version or time asked for)."""
 

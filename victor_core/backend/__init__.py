@@ -20,12 +20,14 @@ What lives here, by the job it does for a backend:
   compiler to SQL or to a MongoDB filter uses, so every engine answers exactly as Python does.
 - **Transactions**: the write protocol (:class:`Write` and its kinds) that a
   :class:`TransactionManager` applies in one transaction.
+- **Event loops**: :class:`LoopBinding`, for a backend whose connections stay on one loop.
 - **Values**: the JSON encoding and the cattrs converter the kernel itself uses.
 """
 
 from __future__ import annotations
 
 from victor_core._records import record_fields
+from victor_core.backend.event_loops import LoopBinding
 from victor_core.errors import (
     BackendContractError,
     BackendError,
@@ -42,6 +44,7 @@ from victor_core.errors import (
     TransientBackendError,
     TransientError,
     VictorError,
+    WrongEventLoop,
 )
 from victor_core.eventsourcing.checkpoints import CheckpointStore
 from victor_core.eventsourcing.recorder import EventRecorder
@@ -149,6 +152,7 @@ __all__ = [
     "Expression",
     "InsertDocuments",
     "Kind",
+    "LoopBinding",
     "Negation",
     "NewDocument",
     "NewEventRecord",
@@ -175,6 +179,7 @@ __all__ = [
     "Write",
     "WriteRefused",
     "WriteResult",
+    "WrongEventLoop",
     "apply_in_order",
     "check_expected_version",
     "check_path",

@@ -50,6 +50,10 @@ class Capability(enum.StrEnum):
     IMMEDIATE_READ_ALL = "immediate_read_all"
     #: A unit of work commits a projection's read model and its checkpoint in one transaction.
     EXACTLY_ONCE = "exactly_once"
+    #: One store or repository object may be used from several threads at once, each
+    #: running its own event loop. Without it, an object stays on the loop that first used
+    #: it, and using it from another raises :class:`~victor_core.errors.WrongEventLoop`.
+    THREADS = "threads"
 
 
 def _schemes(schemes: Iterable[str]) -> tuple[str, ...]:

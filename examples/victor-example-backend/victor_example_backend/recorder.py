@@ -8,6 +8,7 @@ from victor_core.backend import (
     AppendResult,
     EventRecorder,
     ExpectedVersion,
+    LoopBinding,
     NewEventRecord,
     StoredEventRecord,
     check_expected_version,
@@ -17,14 +18,20 @@ _databases: dict[str, list[StoredEventRecord]] = {}
 
 
 class ListRecorder(EventRecorder):
-    """Every method runs without awaiting, so each one is atomic under asyncio."""
+    """Every method runs without awaiting, so each one is atomic under asyncio.
+
+    Atomic for the coroutines of one event loop, not for threads: the backend does not
+    declare ``threads``, so each method first checks that it runs on the recorder's loop.
+    """
 
     def __init__(self, database: str) -> None:
         self.log = _databases.setdefault(database, [])
+        self.loop = LoopBinding(f"example database {database!r}", "example")
 
     async def append(
         self, stream_id: str, records: Sequence[NewEventRecord], expected_version: ExpectedVersion
     ) -> AppendResult:
+        self.loop.check()
         current = await self.stream_version(stream_id)
         check_expected_version(stream_id, expected_version, current)
         stored = [
@@ -46,6 +53,7 @@ class ListRecorder(EventRecorder):
     async def read_stream(
         self, stream_id: str, from_version: int, to_version: int | None, limit: int | None
     ) -> Sequence[StoredEventRecord]:
+        self.loop.check()
         selected = [
             r
             for r in self.log
@@ -56,9 +64,11 @@ class ListRecorder(EventRecorder):
         return selected[:limit] if limit is not None else selected
 
     async def read_all(self, from_position: int, limit: int) -> Sequence[StoredEventRecord]:
+        self.loop.check()
         return self.log[from_position - 1 : from_position - 1 + limit]
 
     async def stream_version(self, stream_id: str) -> int:
+        self.loop.check()
         return sum(1 for r in self.log if r.stream_id == stream_id)
 
 

@@ -40,6 +40,8 @@ def victor_backend_info() -> BackendInfo:
             Capability.EXACTLY_ONCE,
             Capability.TRANSACTIONS,
             Capability.IMMEDIATE_READ_ALL,
+            # Every operation runs under a threading lock without awaiting in between.
+            Capability.THREADS,
         },
         description="In-process storage for tests and prototypes; nothing survives the process.",
     )

@@ -28,7 +28,7 @@ from pymongo.errors import CollectionInvalid, OperationFailure
 from pymongo.errors import ConfigurationError as DriverConfigurationError
 from pymongo.read_concern import ReadConcern
 
-from victor_core.backend import BackendURL, ConfigurationError, StoreClosed
+from victor_core.backend import BackendURL, ConfigurationError, LoopBinding, StoreClosed
 from victor_mongodb.client import ClientAdapter, resolved
 from victor_mongodb.errors import translated
 from victor_mongodb.settings import OWN_OPTIONS, MongoSettings
@@ -89,6 +89,9 @@ class MongoDatabase:
         self._transactions: bool | None = None
         self._closed = False
         register(self)
+        # PyMongo's and Motor's async clients belong to the event loop they first ran on;
+        # the backend does not declare Capability.THREADS.
+        self._loop = LoopBinding(settings.describe(), "mongodb")
 
     @property
     def client(self) -> Any:
@@ -100,9 +103,10 @@ class MongoDatabase:
 
         *primary* reads it on the primary whatever the URL's read preference (what decides
         a write must be read where writes happen); *majority* reads only what a majority
-        has (what a failover cannot roll back).
+        has (what a failover cannot roll back). Call it on the event loop that uses it.
         """
         self._check_open()
+        self._loop.check()
         options: dict[str, Any] = {"write_concern": self.write_concern}
         if primary:
             options["read_preference"] = ReadPreference.PRIMARY

@@ -40,6 +40,7 @@ from victor_core.backend import (
     AppendBroadcast,
     BackendError,
     ConfigurationError,
+    LoopBinding,
     StoreClosed,
     TransientBackendError,
     VictorError,
@@ -81,6 +82,9 @@ class SQLiteDatabase:
         self._open_lock: asyncio.Lock | None = None
         self._parts: set[str] = set()
         self._closed = False
+        # The connection's futures, its open lock and the group commit's queue belong to
+        # one event loop; the backend does not declare Capability.THREADS.
+        self._loop = LoopBinding(self.settings.describe(), "sqlite")
         # Writes waiting for the next group commit, and the task that runs the groups.
         self._waiting: list[_Waiting] = []
         self._committer: asyncio.Task[None] | None = None
@@ -110,6 +114,7 @@ class SQLiteDatabase:
         errors come back as victor errors that say what to do; victor errors the function
         raises (a :class:`~victor_core.ConcurrencyError`, say) come back unchanged.
         """
+        self._loop.check()
         submit, raw = self._submit, self._raw
         if submit is None or raw is None:
             submit, raw = await self._open()
@@ -127,6 +132,7 @@ class SQLiteDatabase:
         writes that arrive together share one transaction (see the module's docstring), each
         in its own savepoint. The result comes back once the transaction is committed.
         """
+        self._loop.check()
         if self._committer is not None or self._writing:
             # A transaction is on its way: wait for the next group.
             waiting = _Waiting(function, args, asyncio.get_running_loop().create_future())
