@@ -29,7 +29,7 @@ pytestmark = [
     requires(Capability.EVENT_STORE, Capability.DURABILITY),
 ]
 
-ROUNDS = 5
+ROUNDS = 6
 WRITERS_PER_ROUND = 2
 
 
@@ -47,7 +47,7 @@ async def test_sigkill_at_random_moments_loses_no_acknowledged_batch_and_leaves_
         command=lambda writer: arguments("append", victor_backend, contract_instance, writer, 0),
         rounds=ROUNDS,
         writers_per_round=WRITERS_PER_ROUND,
-        wait=(0.4, 1.5),
+        wait=(0.05, 1.0),
         read_back=read_back,
     )
 

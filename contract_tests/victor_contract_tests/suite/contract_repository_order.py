@@ -97,15 +97,18 @@ async def test_queries_right_after_writes_see_the_new_state(
     before = [await repo.count(named), ids(await repo.find(named)), await repo.count()]
     assert before == [0, [], 6]
 
+    fresh = "queries on the same repository object must see its own writes at once"
     for number in (1, 4):
         member = await repo.get(f"m{number}")
         assert member is not None
         member.name, member.age = "new", 100 + number
         await repo.update(member)
+    assert ids(await repo.find(named)) == ["m1", "m4"], fresh
+    assert await repo.count(named) == 2, fresh
+    assert ids(await repo.find(order_by="-age", limit=1)) == ["m4"], fresh
     await repo.delete("m2")
     await repo.add(Member(id="m9", name="new", age=0))
 
-    fresh = "queries on the same repository object must see its own writes at once"
     assert ids(await repo.find(named)) == ["m1", "m4", "m9"], fresh
     assert await repo.count(named) == 3, fresh
     assert await repo.count() == 6, fresh
