@@ -22,6 +22,8 @@ pytestmark = [pytest.mark.asyncio, requires(Capability.REPOSITORY)]
 
 #: Far larger than any internal batch, chunk or cursor size a backend has.
 MANY = 10_000
+#: Storing and reading back ten thousand entities takes a while on a busy machine.
+SLOW_TIMEOUT = 300
 
 
 @dataclasses.dataclass
@@ -145,6 +147,7 @@ async def test_queries_right_after_a_commit_see_what_it_wrote(
     assert await repo.count() == 4, fresh
 
 
+@pytest.mark.timeout(SLOW_TIMEOUT)
 async def test_a_collection_far_larger_than_any_batch_is_found_counted_ordered_and_paged(
     open_repository: OpenRepository,
 ) -> None:
