@@ -12,6 +12,9 @@ every unit of work the backend has acknowledged. Jobs:
   retrying after each conflict; prints the versions won.
 - ``race-entity``: win COUNT updates of one versioned entity the same way; prints the
   versions written.
+- ``units``: commit units of work forever: unit ``n`` inserts ``1 + n % 4`` items, adds
+  their number to the writer's tally (a versioned entity every unit updates) and records
+  the unit as an aggregate with one event per item, all in one commit.
 
 The children import nothing of the suite (nor pytest), only ``victor_core``, so they start
 quickly and the kills land while they work.
@@ -33,8 +36,18 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from victor_core import Backend, Entity, Event, EventStore, Repository, default_registry
-from victor_core.backend import ConcurrencyError, ContractInstance, parse_url
+from victor_core import (
+    Aggregate,
+    AggregateRepository,
+    Backend,
+    Entity,
+    Event,
+    EventStore,
+    Repository,
+    UnitOfWork,
+    default_registry,
+)
+from victor_core.backend import BackendURL, ConcurrencyError, ContractInstance, parse_url
 
 #: The stream and the entity the racing writers contend for.
 HOT = "hot"
@@ -58,6 +71,81 @@ class Tally(Entity):
     __entity_name__ = "victor_contract_tally"
     total: int = 0
     version: int = 0
+
+
+@dataclasses.dataclass
+class Item(Entity):
+    """One of the items a unit of work inserts."""
+
+    __entity_name__ = "victor_contract_unit_item"
+    writer: str = ""
+    unit: int = 0
+    index: int = 0
+
+
+@dataclasses.dataclass
+class UnitStarted(Event):
+    __event_type__ = "victor.contract.UnitStarted"
+    size: int = 0
+
+
+@dataclasses.dataclass
+class ItemCounted(Event):
+    __event_type__ = "victor.contract.ItemCounted"
+    index: int = 0
+
+
+class UnitRecord(Aggregate):
+    """A unit of work recorded as an aggregate: one event to start, one per item."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.size = 0
+
+    def start(self, unit_id: str, size: int) -> None:
+        self.apply(UnitStarted(aggregate_id=unit_id, size=size))
+        for index in range(size):
+            self.apply(ItemCounted(index=index))
+
+    def _apply_UnitStarted(self, event: UnitStarted) -> None:
+        self.id = event.aggregate_id
+        self.size = event.size
+
+    def _apply_ItemCounted(self, event: ItemCounted) -> None:
+        pass
+
+
+def unit_size(unit: int) -> int:
+    return 1 + unit % 4
+
+
+async def _units(
+    backend: Backend, url: BackendURL, options: Mapping[str, Any], writer: str
+) -> None:
+    items = backend.create_repository(url, Item, options)
+    tallies = backend.create_repository(url, Tally, options)
+    store = backend.create_event_store(url, options)
+    records = AggregateRepository(store, UnitRecord)
+    for unit in itertools.count():
+        size = unit_size(unit)
+        uow = UnitOfWork()
+        uow.register_repository(items, Item)
+        uow.register_repository(tallies, Tally)
+        uow.register_repository(records, UnitRecord)
+        tally = await uow.get(Tally, writer)
+        if tally is None:
+            uow.register_new(Tally(id=writer, total=size))
+        else:
+            tally.total += size
+        for index in range(size):
+            uow.register_new(
+                Item(id=f"{writer}-{unit}-{index}", writer=writer, unit=unit, index=index)
+            )
+        record = UnitRecord()
+        record.start(f"{writer}-{unit}", size)
+        uow.register_new(record)
+        await uow.commit()
+        _report(unit)
 
 
 def batch_events(writer: str, batch: int) -> list[BatchEvent]:
@@ -229,6 +317,9 @@ async def _main(
     backend = default_registry().backend(name)
     url = parse_url(url_text)
     merged = {**url.options, **options}
+    if job == "units":
+        await _units(backend, url, merged, writer)
+        return
     if job == "race-entity":
         repository = backend.create_repository(url, Tally, merged)
         try:
