@@ -21,6 +21,7 @@ from victor_core.backend import (
     BackendError,
     BackendUnavailable,
     ConfigurationError,
+    LoopBinding,
     SerializationError,
     StoreClosed,
     TransientBackendError,
@@ -83,6 +84,9 @@ class PostgresDatabase:
         self._open_lock: asyncio.Lock | None = None
         self._parts: set[str] = set()
         self._closed = False
+        # asyncpg's pool and connections belong to the event loop that opened them; the
+        # backend does not declare Capability.THREADS.
+        self._loop = LoopBinding(self.settings.describe(), "postgres")
 
     @property
     def closed(self) -> bool:
@@ -100,6 +104,7 @@ class PostgresDatabase:
         Driver errors come back as victor errors that say what to do; victor errors the
         function raises (a :class:`~victor_core.ConcurrencyError`, say) come back unchanged.
         """
+        self._loop.check()
         pool = self._pool or await self._open()
         try:
             async with pool.acquire(timeout=self.settings.pool_timeout) as proxy:
