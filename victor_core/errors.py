@@ -33,6 +33,26 @@ class ConcurrencyError(VictorError):
         )
 
 
+class DuplicateEventId(VictorError):
+    """An append reuses the id of an event its stream holds, and is not a retry of it.
+
+    Nothing of the append was written. Neither reloading nor trying again cures it, so it is
+    no :class:`ConcurrencyError` (nor a transient error that retry middleware would retry):
+    new events need new ids.
+    """
+
+    def __init__(self, stream_id: str, event_id: str, reason: str) -> None:
+        self.stream_id = stream_id
+        self.event_id = event_id
+        super().__init__(
+            f"cannot append to stream {stream_id!r}: event {event_id} {reason}; nothing was "
+            "written. An append counts as a retry, and gets the first attempt's result, only "
+            "when it repeats the stream's last events exactly (the same ids, order and content, "
+            "with the expected version the stream had before them); a new event needs a new "
+            "id, which every new Event instance gets"
+        )
+
+
 class SerializationError(VictorError):
     """A value cannot be turned into stored data, or stored data back into a value."""
 

@@ -13,7 +13,7 @@ What lives here, by the job it does for a backend:
 - **Event storage**: the recorder interfaces (:class:`EventRecorder`,
   :class:`SnapshotRecorder`, :class:`CheckpointStore`) and the records they pass
   (:class:`NewEventRecord`, :class:`StoredEventRecord`, :class:`StreamState`,
-  :class:`SnapshotRecord`), with :func:`check_expected_version`.
+  :class:`SnapshotRecord`), with :func:`check_append` (and :func:`check_expected_version`).
 - **Documents**: :class:`DocumentStore` and what it reads and writes, which
   :class:`DocumentRepository` turns into a complete repository.
 - **Specification push-down**: expressions, declared attributes and path helpers that a
@@ -36,6 +36,7 @@ from victor_core.errors import (
     CheckpointConflict,
     ConcurrencyError,
     ConfigurationError,
+    DuplicateEventId,
     EntityAlreadyExists,
     EntityNotFound,
     SerializationError,
@@ -54,6 +55,7 @@ from victor_core.eventsourcing.records import (
     NewEventRecord,
     StoredEventRecord,
     StreamState,
+    check_append,
     check_expected_version,
 )
 from victor_core.eventsourcing.serializer import EventSerializer, dumps
@@ -143,6 +145,7 @@ __all__ = [
     "DocumentQuery",
     "DocumentRepository",
     "DocumentStore",
+    "DuplicateEventId",
     "EntityAlreadyExists",
     "EntityCodec",
     "EntityNotFound",
@@ -181,6 +184,7 @@ __all__ = [
     "WriteResult",
     "WrongEventLoop",
     "apply_in_order",
+    "check_append",
     "check_expected_version",
     "check_path",
     "dumps",

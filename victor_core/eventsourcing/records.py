@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import attrs
 
-from victor_core.errors import ConcurrencyError, ConfigurationError
+from victor_core.errors import ConcurrencyError, ConfigurationError, DuplicateEventId
 from victor_core.serialization.text import is_unicode
 
 if TYPE_CHECKING:
@@ -74,22 +75,108 @@ def check_stream_id(stream_id: object) -> None:
         )
 
 
+def _meets(expected: ExpectedVersion, actual: int) -> bool:
+    if expected is StreamState.ANY:
+        return True
+    if expected is StreamState.NO_STREAM:
+        return actual == 0
+    if expected is StreamState.STREAM_EXISTS:
+        return actual > 0
+    return actual == expected
+
+
 def check_expected_version(stream_id: str, expected: ExpectedVersion, actual: int) -> None:
     """Raise :class:`ConcurrencyError` unless a stream at *actual* meets *expected*.
 
     Recorders call this inside whatever makes their append atomic, so the check and the
-    write see the same version.
+    write see the same version. (:func:`check_append` calls it for them.)
     """
-    if expected is StreamState.ANY:
-        return
-    if expected is StreamState.NO_STREAM:
-        ok = actual == 0
-    elif expected is StreamState.STREAM_EXISTS:
-        ok = actual > 0
-    else:
-        ok = actual == expected
-    if not ok:
+    if not _meets(expected, actual):
         raise ConcurrencyError(stream_id, expected, actual)
+
+
+def check_append(
+    stream_id: str,
+    records: Sequence[NewEventRecord],
+    expected_version: ExpectedVersion,
+    current: int,
+    stored: Sequence[StoredEventRecord],
+) -> AppendResult | None:
+    """Decide an append from what its stream holds: write it, answer it as a retry, or refuse it.
+
+    A recorder calls this inside whatever makes its append atomic, with the stream's version
+    *current* and *stored*: the records of *this stream* whose event ids are among those of
+    *records*, in any order (empty, the usual case, when there are none). Then:
+
+    - ``None``: write *records* at versions ``current + 1`` on;
+    - an :class:`AppendResult`: the append is a retry of one already stored (its events are
+      the stream's last ones, in the same order, with the same content, and *expected_version*
+      is met by the version before them); write nothing and return this, the first result;
+    - :class:`~victor_core.errors.ConcurrencyError`: the stream does not meet
+      *expected_version*;
+    - :class:`~victor_core.errors.DuplicateEventId`: the append reuses an event id of the
+      stream (or gives one twice) and is not a retry.
+
+    The retry is recognised before the expected version is checked, since a retry finds the
+    stream past the version its first attempt expected.
+    """
+    if stored:
+        return _retried(stream_id, records, expected_version, current, stored)
+    if len(records) > 1:
+        seen: set[str] = set()
+        for record in records:
+            if record.event_id in seen:
+                raise DuplicateEventId(stream_id, record.event_id, "is given twice in the append")
+            seen.add(record.event_id)
+    check_expected_version(stream_id, expected_version, current)
+    return None
+
+
+def _retried(
+    stream_id: str,
+    records: Sequence[NewEventRecord],
+    expected: ExpectedVersion,
+    current: int,
+    stored: Sequence[StoredEventRecord],
+) -> AppendResult:
+    count = len(records)
+    before = current - count
+    tail = sorted(stored, key=lambda record: record.version)
+    is_tail = len(tail) == count and all(
+        old.version == before + 1 + offset and old.event_id == new.event_id
+        for offset, (old, new) in enumerate(zip(tail, records, strict=True))
+    )
+    if not is_tail:
+        by_id = {old.event_id: old for old in stored}
+        old = next((by_id[new.event_id] for new in records if new.event_id in by_id), tail[0])
+        events = "event" if count == 1 else f"{count} events"
+        raise DuplicateEventId(
+            stream_id,
+            old.event_id,
+            f"is stored there already, at version {old.version}, and the append does not "
+            f"repeat the stream's last {events} in order",
+        )
+    for old, new in zip(tail, records, strict=True):
+        if (old.type_name, old.schema_version, old.data) != (
+            new.type_name,
+            new.schema_version,
+            new.data,
+        ):
+            raise DuplicateEventId(
+                stream_id,
+                old.event_id,
+                f"is stored there already, at version {old.version}, with other content than "
+                f"the append gives it (stored as {old.type_name!r}, given as "
+                f"{new.type_name!r}; their fields or schema versions differ otherwise)",
+            )
+    if not _meets(expected, before):
+        raise DuplicateEventId(
+            stream_id,
+            tail[0].event_id,
+            f"is stored there already, at version {before + 1}, appended to the stream at "
+            f"version {before}, which does not meet this append's expected version {expected}",
+        )
+    return AppendResult(stream_id, current, tuple(old.position for old in tail))
 
 
 @attrs.frozen

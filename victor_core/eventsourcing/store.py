@@ -80,6 +80,11 @@ class EventStore:
         ``"any"`` (the default), ``"no_stream"`` or ``"stream_exists"``. When the stream does
         not meet it, :class:`~victor_core.errors.ConcurrencyError` is raised and nothing is
         written. Events with an empty ``aggregate_id`` are stored with the stream id in it.
+
+        Appends are idempotent by event id: appending again the events that are the last of
+        the stream (a retry after a lost acknowledgement) writes nothing and returns the
+        first result; any other reuse of an event id of the stream raises
+        :class:`~victor_core.errors.DuplicateEventId`.
         """
         self._check_open()
         check_stream_id(stream_id)

@@ -11,7 +11,7 @@ from victor_core.backend import (
     LoopBinding,
     NewEventRecord,
     StoredEventRecord,
-    check_expected_version,
+    check_append,
 )
 
 _databases: dict[str, list[StoredEventRecord]] = {}
@@ -33,7 +33,11 @@ class ListRecorder(EventRecorder):
     ) -> AppendResult:
         self.loop.check()
         current = await self.stream_version(stream_id)
-        check_expected_version(stream_id, expected_version, current)
+        ids = {record.event_id for record in records}
+        reused = [r for r in self.log if r.stream_id == stream_id and r.event_id in ids]
+        earlier = check_append(stream_id, records, expected_version, current, reused)
+        if earlier is not None:
+            return earlier  # a retry of an append already stored: write nothing
         stored = [
             StoredEventRecord(
                 position=len(self.log) + 1 + offset,

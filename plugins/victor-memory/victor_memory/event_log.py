@@ -2,7 +2,9 @@
 
 Records are kept serialized, exactly as a database would keep them. An append does all of
 its work without awaiting, under a lock, so no other coroutine or thread can observe or
-interleave with half of it: that is what makes it atomic here.
+interleave with half of it: that is what makes it atomic here. Each stream's event ids are
+indexed, so that an append finds the ones it reuses (a retry, or a mistake) in one lookup
+per event, as a database finds them in its unique index.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from victor_core.backend import (
     ExpectedVersion,
     NewEventRecord,
     StoredEventRecord,
-    check_expected_version,
+    check_append,
 )
 
 
@@ -30,6 +32,8 @@ class MemoryEventLog:
         self.streams: dict[str, list[StoredEventRecord]] = {}
         #: Wakes subscriptions in any thread; notified once an append is in place for good.
         self.appended = AppendBroadcast()
+        #: stream id -> event id -> the version it is stored at
+        self.event_ids: dict[str, dict[str, int]] = {}
 
     def append_holding_lock(
         self,
@@ -43,7 +47,11 @@ class MemoryEventLog:
         of everything it writes, so that its appends and entity writes land together.
         """
         stream = self.streams.get(stream_id, [])
-        check_expected_version(stream_id, expected_version, len(stream))
+        ids = self.event_ids.get(stream_id)
+        reused = [stream[ids[r.event_id] - 1] for r in records if r.event_id in ids] if ids else []
+        earlier = check_append(stream_id, records, expected_version, len(stream), reused)
+        if earlier is not None:
+            return earlier
         first_position = len(self.records) + 1
         stored = [
             StoredEventRecord(
@@ -60,11 +68,31 @@ class MemoryEventLog:
         ]
         self.records.extend(stored)
         self.streams.setdefault(stream_id, stream).extend(stored)
+        ids = self.event_ids.setdefault(stream_id, {})
+        for record in stored:
+            ids[record.event_id] = record.version
         return AppendResult(
             stream_id=stream_id,
             version=stored[-1].version,
             positions=tuple(r.position for r in stored),
         )
+
+    def take_back_holding_lock(self, stream_id: str, record_count: int, stream_length: int) -> None:
+        """Undo an append to *stream_id*: keep the first records of the log and of the stream.
+
+        A unit of work whose commit fails after an append calls this, still holding the lock.
+        """
+        del self.records[record_count:]
+        stream = self.streams.get(stream_id)
+        if stream is None:
+            return
+        ids = self.event_ids.get(stream_id, {})
+        for record in stream[stream_length:]:
+            ids.pop(record.event_id, None)
+        del stream[stream_length:]
+        if not stream:
+            del self.streams[stream_id]
+            self.event_ids.pop(stream_id, None)
 
 
 class InMemoryEventRecorder(EventRecorder):

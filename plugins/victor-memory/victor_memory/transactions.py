@@ -202,16 +202,7 @@ def _append(write: AppendEvents, undo: list[_Undo]) -> AppendResult:
     assert isinstance(log, MemoryEventLog)
     stream_id = write.stream_id
     records_before = len(log.records)
-    existed = stream_id in log.streams
     stream_before = len(log.streams.get(stream_id, ()))
     result = log.append_holding_lock(stream_id, write.records, write.expected_version)
-
-    def take_back() -> None:
-        del log.records[records_before:]
-        if existed:
-            del log.streams[stream_id][stream_before:]
-        else:
-            log.streams.pop(stream_id, None)
-
-    undo.append(take_back)
+    undo.append(lambda: log.take_back_holding_lock(stream_id, records_before, stream_before))
     return result

@@ -117,7 +117,8 @@ async def test_stores_taking_turns_keep_positions_unique_and_in_commit_order(
     written = []
     for turn in range(12):
         store = stores[turn * 7 % 3]
-        result = await store.append(f"s{turn % 4}", [Noted(text=str(turn))] * (1 + turn % 3))
+        batch = [Noted(text=str(turn)) for _ in range(1 + turn % 3)]
+        result = await store.append(f"s{turn % 4}", batch)
         written.extend(result.positions)
 
     everything = [r async for r in stores[0].read_all(page_size=5)]

@@ -58,7 +58,7 @@ async def test_mapping_keys_mongodb_cannot_hold_are_escaped_and_come_back(
 
 @pytest.mark.parametrize(
     ("extra", "message"),
-    [(2**64, "64-bit"), ({"deep": [-(2**63) - 1]}, "64-bit")],
+    [(2**64, "64-bit"), ({"deep": [-(2**63) - 1]}, "64-bit"), ("\ud800", "not valid Unicode")],
 )
 async def test_values_mongodb_cannot_store_are_refused_before_anything_is_written(
     database: MongoDatabase, extra: object, message: str

@@ -27,6 +27,13 @@ show an old head, and every insert would collide. ``read_all`` reads with majori
 concern, so a reader never sees a commit that a failover could roll back (and whose
 position the next append would then take again).
 
+Event ids are unique per stream: a unique index on ``(stream_id, events.event_id)`` admits
+an event id once in a stream's commits (MongoDB enforces a unique multikey index across
+documents; the kernel refuses an id given twice in one append). Before inserting, an append
+looks up the ids it gives, so that a retry of a stored append gets the first result and any
+other reuse is refused (:func:`~victor_core.backend.check_append`); an insert that loses a
+race on either index looks again, and then finds the winner's commit.
+
 Event payloads are kept as the JSON text the kernel's serializer made, and timestamps as
 ISO-8601 text in UTC with microseconds, so what is read back is exactly what was written.
 """
@@ -47,7 +54,7 @@ from victor_core.backend import (
     ExpectedVersion,
     NewEventRecord,
     StoredEventRecord,
-    check_expected_version,
+    check_append,
 )
 from victor_mongodb.database import MongoDatabase
 from victor_mongodb.errors import (
@@ -68,6 +75,9 @@ _INDEXES = [
         [("stream_id", ASCENDING), ("first_version", ASCENDING)], unique=True, name="stream_version"
     ),
     IndexModel([("last_position", ASCENDING)], name="last_position"),
+    IndexModel(
+        [("stream_id", ASCENDING), ("events.event_id", ASCENDING)], unique=True, name="event_id"
+    ),
 ]
 
 
@@ -149,7 +159,10 @@ class MongoEventRecorder(EventRecorder):
             )
         for _ in range(MAX_ATTEMPTS):
             current = await self._stream_version(events, stream_id)
-            check_expected_version(stream_id, expected_version, current)
+            reused = await self._reused(events, stream_id, records)
+            earlier = check_append(stream_id, records, expected_version, current, reused)
+            if earlier is not None:
+                return earlier
             if self._last_position is None:
                 self._last_position = await self._read_last_position(events)
             commit = commit_document(self._last_position + 1, stream_id, current + 1, records)
@@ -157,7 +170,8 @@ class MongoEventRecorder(EventRecorder):
                 with translated(where, writing=True):
                     await events.insert_one(commit)
             except DuplicateKeyError:
-                # Another append took this stream version or this position: look again.
+                # Another append took this stream version, this position or one of these
+                # event ids: look again.
                 self._last_position = None
                 continue
             self._last_position = commit["last_position"]
@@ -185,7 +199,10 @@ class MongoEventRecorder(EventRecorder):
         """
         self._last_position = None
         current = await self._stream_version(events, stream_id, joined)
-        check_expected_version(stream_id, expected_version, current)
+        reused = await self._reused(events, stream_id, records, joined)
+        earlier = check_append(stream_id, records, expected_version, current, reused)
+        if earlier is not None:
+            return earlier
         last = await self._read_last_position(events, joined)
         commit = commit_document(last + 1, stream_id, current + 1, records)
         try:
@@ -284,6 +301,27 @@ class MongoEventRecorder(EventRecorder):
 
     async def last_position(self) -> int:
         return await self._read_last_position(await self._events(), self.database.joined())
+
+    async def _reused(
+        self,
+        events: Any,
+        stream_id: str,
+        records: Sequence[NewEventRecord],
+        joined: dict[str, Any] | None = None,
+    ) -> list[StoredEventRecord]:
+        """The stream's records whose event ids the append gives again, found by the index."""
+        ids = [record.event_id for record in records]
+        wanted = set(ids)
+        found: list[StoredEventRecord] = []
+        with translated(f"looking up the event ids of an append to stream {stream_id!r}"):
+            cursor = events.find(
+                {"stream_id": {"$eq": stream_id}, "events.event_id": {"$in": ids}},
+                **(joined or {}),
+                **self.database.collated(),
+            )
+            async for commit in cursor:
+                found.extend(r for r in stored_records(commit) if r.event_id in wanted)
+        return found
 
     async def _read_last_position(self, events: Any, joined: dict[str, Any] | None = None) -> int:
         with translated("reading the last global position"):

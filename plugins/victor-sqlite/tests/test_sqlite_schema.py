@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from victor_core import Event
+from victor_core import DuplicateEventId, Event
 from victor_core.backend import ConfigurationError
 from victor_sqlite import SQLiteEventStore
 from victor_sqlite.schema import APPLICATION_ID
@@ -58,10 +58,10 @@ async def test_a_new_file_is_marked_and_each_part_is_created_when_first_used(
     await store.close()
 
     assert query(path, "PRAGMA application_id") == [(APPLICATION_ID,)]
-    assert parts_after_append == [("events", 1)]
+    assert parts_after_append == [("events", 2)]
     assert query(path, "SELECT part, version FROM victor_schema ORDER BY part") == [
         ("checkpoints", 1),
-        ("events", 1),
+        ("events", 2),
     ]
 
 
@@ -75,7 +75,7 @@ async def test_reopening_a_file_keeps_its_events_and_schema(tmp_path: Path) -> N
         texts = [r.event.text for r in await second.read_stream("s")]
 
     assert texts == ["kept", "added"]
-    assert query(path, "SELECT part, version FROM victor_schema") == [("events", 1)]
+    assert query(path, "SELECT part, version FROM victor_schema") == [("events", 2)]
 
 
 async def test_a_part_written_by_a_newer_version_is_refused_and_the_file_left_alone(
@@ -84,7 +84,7 @@ async def test_a_part_written_by_a_newer_version_is_refused_and_the_file_left_al
     path = tmp_path / "events.db"
     async with SQLiteEventStore(path) as store:
         await store.append("s", Noted())
-    execute(path, "UPDATE victor_schema SET version = 2 WHERE part = 'events'")
+    execute(path, "UPDATE victor_schema SET version = 3 WHERE part = 'events'")
     before = digest(path)
 
     store = SQLiteEventStore(path)
@@ -107,6 +107,76 @@ async def test_an_older_part_without_a_migration_is_refused(tmp_path: Path) -> N
             await store.append("s", Noted())
 
     assert query(path, "SELECT COUNT(*) FROM victor_events") == [(1,)]
+
+
+async def events_file_of_version_1(path: Path, *events: Noted) -> None:
+    """A file as victor-sqlite wrote it before event ids were unique: no index on them."""
+    async with SQLiteEventStore(path) as store:
+        await store.append("s", list(events))
+    execute(
+        path,
+        "DROP INDEX victor_events_event_id",
+        "UPDATE victor_schema SET version = 1 WHERE part = 'events'",
+    )
+
+
+async def test_a_file_of_events_schema_version_1_is_upgraded_on_first_use(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "events.db"
+    kept = Noted(text="kept")
+    await events_file_of_version_1(path, kept)
+
+    async with SQLiteEventStore(path) as store:
+        texts = [r.event.text for r in await store.read_stream("s")]
+        first = (await store.read_stream("s"))[0]
+        retried = await store.append("s", kept)
+        with pytest.raises(DuplicateEventId):
+            await store.append("s", [Noted(text="new"), kept])
+        assert await store.stream_version("s") == 1
+
+    assert texts == ["kept"]
+    assert (retried.version, retried.positions) == (1, (first.position,))
+    assert query(path, "SELECT version FROM victor_schema WHERE part = 'events'") == [(2,)]
+    assert query(path, "SELECT name FROM sqlite_master WHERE name = 'victor_events_event_id'")
+
+
+async def test_stores_opening_a_version_1_file_at_once_upgrade_it_once(tmp_path: Path) -> None:
+    path = tmp_path / "events.db"
+    await events_file_of_version_1(path, Noted(text="kept"))
+    stores = [SQLiteEventStore(path) for _ in range(6)]
+
+    versions = await asyncio.gather(*(store.stream_version("s") for store in stores))
+    for store in stores:
+        await store.close()
+
+    assert versions == [1] * 6
+    assert query(path, "SELECT version FROM victor_schema WHERE part = 'events'") == [(2,)]
+
+
+async def test_a_version_1_file_holding_an_event_twice_is_refused_and_left_as_it_is(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "events.db"
+    await events_file_of_version_1(path, Noted(text="once"))
+    execute(
+        path,
+        "INSERT INTO victor_events (position, stream_id, version, event_id, type_name,"
+        " schema_version, data, timestamp) SELECT 2, stream_id, 2, event_id, type_name,"
+        " schema_version, data, timestamp FROM victor_events WHERE position = 1",
+    )
+    before = digest(path)
+
+    store = SQLiteEventStore(path)
+    with pytest.raises(ConfigurationError, match=r"2 times in stream 's'.*left as it is") as c:
+        await store.read_stream("s")
+    await store.close()
+
+    assert query(path, "SELECT event_id FROM victor_events WHERE position = 1")[0][0] in str(
+        c.value
+    )
+    assert digest(path) == before
+    assert query(path, "SELECT version FROM victor_schema WHERE part = 'events'") == [(1,)]
 
 
 async def test_another_applications_database_is_refused_before_anything_changes(

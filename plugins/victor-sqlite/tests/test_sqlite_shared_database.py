@@ -90,6 +90,7 @@ async def test_events_and_a_checkpoint_commit_together_or_not_at_all(tmp_path: P
     await database.write(append_and_checkpoint, False)
     assert await store.stream_version("p-1") == 1
     assert await SQLiteCheckpointStore(database).load("parcels") == 1
+    record = EventSerializer().serialize(Shipped(parcel="y"), "p-1")
     with pytest.raises(ConcurrencyError):  # the version check works inside it too
         await database.write(append_and_checkpoint, False)
     await database.close()

@@ -6,6 +6,11 @@ of every connection and process commit one at a time, so positions are unique, i
 commit order, and a reader never sees a position appear below one it has already read.
 Events are never deleted, so a position is never reused.
 
+Event ids are unique per stream, by a unique index on ``(stream_id, event_id)``. An append
+looks its ids up in that index inside its write transaction, so a retry is recognised (and
+answered with the first result) or a reused id refused before anything is written; the
+index keeps that true of any other writer to the file as well.
+
 The ``*_in`` functions take a raw :class:`sqlite3.Connection` and run on the worker thread;
 :func:`append_in` can join a larger transaction (a unit of work that also writes entities).
 """
@@ -20,18 +25,47 @@ from typing import Any
 from victor_core.backend import (
     AppendResult,
     AppendSignal,
+    ConfigurationError,
     EventRecorder,
     ExpectedVersion,
     NewEventRecord,
     StoredEventRecord,
-    check_expected_version,
+    check_append,
+    dumps,
 )
 from victor_sqlite.database import SQLiteDatabase
 from victor_sqlite.schema import SchemaPart
 
+_EVENT_ID_INDEX = (
+    "CREATE UNIQUE INDEX victor_events_event_id ON victor_events (stream_id, event_id)"
+)
+
+
+def _index_event_ids(connection: sqlite3.Connection, where: str) -> None:
+    """Version 1 to 2: event ids become unique per stream, which appends rely on.
+
+    A file written before then may hold an event twice in a stream (a retried append stored
+    again); it cannot get the index, and is refused, untouched, with the first such event.
+    """
+    try:
+        connection.execute(_EVENT_ID_INDEX)
+    except sqlite3.IntegrityError:
+        stream_id, event_id, count = connection.execute(
+            "SELECT stream_id, event_id, COUNT(*) FROM victor_events"
+            " GROUP BY stream_id, event_id HAVING COUNT(*) > 1 LIMIT 1"
+        ).fetchone()
+        raise ConfigurationError(
+            f"{where} holds event {event_id} {count} times in stream {stream_id!r} (an append "
+            "retried before victor-sqlite recognised retries stored it again), so its events "
+            "cannot be given the unique index that version 2 of the events schema adds; the "
+            "file was left as it is, at version 1. Keep using it with the victor-sqlite that "
+            "wrote it, or copy its events into a new file leaving out the repeated ones"
+        ) from None
+
+
 EVENTS = SchemaPart(
     name="events",
-    version=1,
+    version=2,
     statements=(
         """
         CREATE TABLE victor_events (
@@ -46,7 +80,9 @@ EVENTS = SchemaPart(
             UNIQUE (stream_id, version)
         )
         """,
+        _EVENT_ID_INDEX,
     ),
+    migrations={1: _index_event_ids},
 )
 
 _COLUMNS = "position, stream_id, version, event_id, type_name, schema_version, data, timestamp"
@@ -60,6 +96,11 @@ _READ_STREAM = (
     " ORDER BY version LIMIT ?"
 )
 _READ_ALL = f"SELECT {_COLUMNS} FROM victor_events WHERE position >= ? ORDER BY position LIMIT ?"
+_FIND_ONE = f"SELECT {_COLUMNS} FROM victor_events WHERE stream_id = ? AND event_id = ?"
+_FIND_MANY = (
+    f"SELECT {_COLUMNS} FROM victor_events WHERE stream_id = ?"
+    " AND event_id IN (SELECT value FROM json_each(?))"
+)
 _STREAM_VERSION = "SELECT MAX(version) FROM victor_events WHERE stream_id = ?"
 _FIRST_LATER = "SELECT MIN(version) FROM victor_events WHERE stream_id = ? AND timestamp > ?"
 _NO_END = 2**63 - 1
@@ -81,7 +122,7 @@ def append_in(
     expected_version: ExpectedVersion,
 ) -> AppendResult:
     """Append *records* inside the caller's write transaction (``BEGIN IMMEDIATE``)."""
-    return _append_rows_in(connection, stream_id, _rows(records), expected_version)
+    return _append_rows_in(connection, stream_id, _rows(records), expected_version, records)
 
 
 def _rows(records: Sequence[NewEventRecord]) -> list[_Row]:
@@ -101,17 +142,34 @@ def _append_rows_in(
     stream_id: str,
     rows: list[_Row],
     expected_version: ExpectedVersion,
+    records: Sequence[NewEventRecord],
 ) -> AppendResult:
     """:func:`append_in` of rows made by :func:`_rows`: what runs while the lock is held."""
     current, last_position = connection.execute(_HEAD, (stream_id,)).fetchone()
     current = current or 0
+    earlier = check_append(
+        stream_id, records, expected_version, current, _reused_in(connection, stream_id, records)
+    )
+    if earlier is not None:
+        return earlier
     first = (last_position or 0) + 1
-    check_expected_version(stream_id, expected_version, current)
     connection.executemany(
         _INSERT,
         [(first + n, stream_id, current + 1 + n, *row) for n, row in enumerate(rows)],
     )
     return AppendResult(stream_id, current + len(rows), tuple(range(first, first + len(rows))))
+
+
+def _reused_in(
+    connection: sqlite3.Connection, stream_id: str, records: Sequence[NewEventRecord]
+) -> list[StoredEventRecord]:
+    """The stream's records whose event ids the append gives again: one probe of the index."""
+    if len(records) == 1:
+        found = connection.execute(_FIND_ONE, (stream_id, records[0].event_id)).fetchall()
+    else:
+        ids = dumps([record.event_id for record in records])
+        found = connection.execute(_FIND_MANY, (stream_id, ids)).fetchall()
+    return _stored(found) if found else []
 
 
 def _stored(rows: list[Any]) -> list[StoredEventRecord]:
@@ -199,7 +257,9 @@ class SQLiteEventRecorder(EventRecorder):
             await self.database.ensure(EVENTS)
             self._table_ready = True
         rows = _rows(records)
-        result = await self.database.write(_append_rows_in, stream_id, rows, expected_version)
+        result = await self.database.write(
+            _append_rows_in, stream_id, rows, expected_version, records
+        )
         self.database.appended.notify(result.positions[-1])
         return result
 

@@ -3,8 +3,10 @@
 A database victor creates is marked with an SQLite ``application_id`` and holds a table
 ``victor_schema`` listing each part of the schema (events, snapshots, checkpoints, and what
 other victor components add) with its version. A part's tables are created the first time
-something uses them. Opening a file that another application owns, or whose parts were
-written by a newer victor-sqlite, is an error that leaves the file as it was.
+something uses them; a part at an older version is migrated then, in one transaction that
+leaves the file as it was if the migration cannot proceed. Opening a file that another
+application owns, or whose parts were written by a newer victor-sqlite, is an error that
+leaves the file as it was.
 
 The functions here take a raw :class:`sqlite3.Connection` and run on the connection's
 worker thread (see :meth:`~victor_sqlite.database.SQLiteDatabase.run`).
@@ -13,6 +15,7 @@ worker thread (see :meth:`~victor_sqlite.database.SQLiteDatabase.run`).
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Mapping
 
 import attrs
 
@@ -22,16 +25,25 @@ from victor_core.backend import ConfigurationError
 APPLICATION_ID = 0x56435452
 
 
+#: Brings a part from one version to the next, given the connection and the file's name.
+Migration = Callable[[sqlite3.Connection, str], None]
+
+
 @attrs.frozen
 class SchemaPart:
     """Tables one component needs, at one version of their layout."""
 
     #: Unique among parts: "events", "snapshots", "checkpoints"...
     name: str
-    #: Raise it (and teach :func:`ensure_part` to migrate) when the layout changes.
+    #: Raise it, and add the migration from the version before, when the layout changes.
     version: int
-    #: ``CREATE`` statements, run in one transaction the first time the part is used.
+    #: ``CREATE`` statements of the current layout, run in one transaction the first time
+    #: the part is used.
     statements: tuple[str, ...]
+    #: version -> what brings a file from that version to the next one. A file at an older
+    #: version is brought up to date, in one transaction, the first time the part is used;
+    #: a migration that cannot proceed raises and leaves the file as it was.
+    migrations: Mapping[int, Migration] = attrs.field(factory=dict)
 
 
 def existing_tables(connection: sqlite3.Connection) -> list[str]:
@@ -88,17 +100,28 @@ def claim(connection: sqlite3.Connection, where: str) -> None:
 
 
 def ensure_part(connection: sqlite3.Connection, part: SchemaPart, where: str) -> None:
-    """Create *part*'s tables if they do not exist; refuse a version this code cannot read."""
-    if _stored_version(connection, part, where) is not None:
+    """Create *part*'s tables, or bring them to this version; refuse what cannot be read.
+
+    Several connections (and processes) may do this at once: each looks again once it holds
+    the write lock, and only the first one creates or migrates.
+    """
+    if _stored_version(connection, part, where) == part.version:
         return
     connection.execute("BEGIN IMMEDIATE")
     try:
-        if _stored_version(connection, part, where) is None:
+        stored = _stored_version(connection, part, where)
+        if stored is None:
             for statement in part.statements:
                 connection.execute(statement)
             connection.execute(
                 "INSERT INTO victor_schema (part, version) VALUES (?, ?)",
                 (part.name, part.version),
+            )
+        elif stored < part.version:
+            for version in range(stored, part.version):
+                part.migrations[version](connection, where)
+            connection.execute(
+                "UPDATE victor_schema SET version = ? WHERE part = ?", (part.version, part.name)
             )
         connection.execute("COMMIT")
     except BaseException:
@@ -126,10 +149,11 @@ def _stored_version(connection: sqlite3.Connection, part: SchemaPart, where: str
             f"victor-sqlite; this one reads version {part.version}. Upgrade victor-sqlite; "
             "the file was left as it is"
         )
-    if stored < part.version:
+    missing = [version for version in range(stored, part.version) if version not in part.migrations]
+    if missing:
         raise ConfigurationError(
             f"{where} holds {part.name} at schema version {stored}, but this victor-sqlite "
-            f"needs version {part.version} and has no migration from {stored}; the file was "
-            "left as it is"
+            f"needs version {part.version} and has no migration from {missing[0]}; the file "
+            "was left as it is"
         )
     return stored
