@@ -39,6 +39,7 @@ from victor_core.backend import (
     NewEventRecord,
     StoredEventRecord,
     StreamState,
+    check_append,
     check_expected_version,
 )
 from victor_postgres.database import PostgresDatabase
@@ -64,7 +65,8 @@ EVENTS = SchemaPart(
             schema_version integer NOT NULL,
             data json NOT NULL,
             timestamp timestamptz NOT NULL,
-            UNIQUE (stream_id, version)
+            UNIQUE (stream_id, version),
+            UNIQUE (stream_id, event_id)
         )
         """,
     ),
@@ -122,6 +124,14 @@ _HELD_BACK = (
     f" pg_snapshot_xmin(pg_current_snapshot())::text::bigint * {SLOTS}))"
 )
 _STREAM_VERSION = "SELECT coalesce(max(version), 0) FROM victor_events WHERE stream_id = $1"
+# The stream's head and its records that reuse any of the given event ids, in one statement.
+_REUSED = """
+SELECT head.version, e.position, e.stream_id, e.version, e.event_id, e.type_name,
+       e.schema_version, e.data::text, e.timestamp
+FROM (SELECT coalesce(max(version), 0) AS version FROM victor_events WHERE stream_id = $1) head
+LEFT JOIN victor_events e ON e.stream_id = $1 AND e.event_id = ANY($2::text[])
+ORDER BY e.version
+"""
 _FIRST_LATER = "SELECT min(version) FROM victor_events WHERE stream_id = $1 AND timestamp > $2"
 
 _STATES = {StreamState.ANY: -1, StreamState.NO_STREAM: -2, StreamState.STREAM_EXISTS: -3}
@@ -162,21 +172,32 @@ async def append_in(
         try:
             row = await _insert_in(connection, stream_id, expected, columns, notify)
         except asyncpg.UniqueViolationError:
-            # A concurrent append took the same version first (and has committed).
-            if expected_version is StreamState.ANY:
-                continue
+            # A concurrent append took the same version first (and has committed), or an
+            # event id is already in the stream: decided below, from what is stored.
+            row = None
+        if row is not None:
+            first, last, version, count = row
+            if count == len(records) and count:
+                return AppendResult(stream_id, version, tuple(range(first, last + 1)))
+        if not records:
             current = await _stream_version_in(connection, stream_id)
             check_expected_version(stream_id, expected_version, current)
-            raise  # pragma: no cover - check_expected_version raised
-        first, last, version, count = row
-        if count == len(records) and count:
-            break
-        current = await _stream_version_in(connection, stream_id)
-        check_expected_version(stream_id, expected_version, current)
-        if not records:
             return AppendResult(stream_id, current, ())
-        # The stream moved to the expected version between the two statements: try again.
-    return AppendResult(stream_id, version, tuple(range(first, last + 1)))
+        # Refused: a retry of an append already stored, a reused event id, a stale expected
+        # version, or a stream that moved between the statements (then: try again).
+        current, stored = await _stream_and_reused_in(connection, stream_id, columns[0])
+        retried = check_append(stream_id, records, expected_version, current, stored)
+        if retried is not None:
+            return retried
+
+
+async def _stream_and_reused_in(
+    connection: asyncpg.Connection, stream_id: str, event_ids: list[str]
+) -> tuple[int, list[StoredEventRecord]]:
+    """The stream's version and its records whose ids are among *event_ids*, in one snapshot."""
+    rows = await connection.fetch(_REUSED, stream_id, event_ids)
+    stored = [StoredEventRecord(*row[1:]) for row in rows if row[1] is not None]
+    return int(rows[0][0]), stored
 
 
 async def _insert_in(

@@ -57,6 +57,8 @@ def victor_backend_info() -> BackendInfo:
             Capability.SPECIFICATION_PUSHDOWN,
             Capability.TRANSACTIONS,
             Capability.SUBSCRIPTIONS,
+            Capability.CHECKPOINT_LEASES,
+            Capability.CONCURRENT_APPENDS,
         },
         description="A PostgreSQL server on asyncpg: a connection pool, appends to different "
         "streams in parallel, a global order no reader can skip through.",
