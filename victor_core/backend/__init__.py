@@ -28,6 +28,24 @@ from __future__ import annotations
 
 from victor_core._records import record_fields
 from victor_core.backend.event_loops import LoopBinding
+from victor_core.backend.transactions import (
+    AmbientTransactionManager,
+    Dispatcher,
+    EventSink,
+    TransactionManager,
+)
+from victor_core.backend.writes import (
+    AdvanceCheckpoint,
+    AppendEvents,
+    InsertDocuments,
+    RemoveDocument,
+    ReplaceDocument,
+    Write,
+    WriteRefused,
+    WriteResult,
+    apply_in_order,
+    apply_one,
+)
 from victor_core.errors import (
     BackendContractError,
     BackendError,
@@ -102,24 +120,12 @@ from victor_core.repository.expressions import (
 from victor_core.repository.ordering import order_from, sort_in_python
 from victor_core.repository.specification import BaseSpecification
 from victor_core.serialization import make_converter
-from victor_core.unit_of_work import (
-    AdvanceCheckpoint,
-    AppendEvents,
-    Dispatcher,
-    InsertDocuments,
-    RemoveDocument,
-    ReplaceDocument,
-    TransactionManager,
-    Write,
-    WriteRefused,
-    WriteResult,
-    apply_in_order,
-)
 
 __all__ = [
     "CONTRACT_VERSION",
     "AdvanceCheckpoint",
     "AllOf",
+    "AmbientTransactionManager",
     "AnyOf",
     "AppendBroadcast",
     "AppendEvents",
@@ -151,6 +157,7 @@ __all__ = [
     "EntityNotFound",
     "EventRecorder",
     "EventSerializer",
+    "EventSink",
     "ExpectedVersion",
     "Expression",
     "InsertDocuments",
@@ -184,6 +191,7 @@ __all__ = [
     "WriteResult",
     "WrongEventLoop",
     "apply_in_order",
+    "apply_one",
     "check_append",
     "check_expected_version",
     "check_path",

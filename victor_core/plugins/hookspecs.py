@@ -26,6 +26,10 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from victor_core.backend.transactions import (
+        AmbientTransactionManager,
+        TransactionManager,
+    )
     from victor_core.eventsourcing.store import EventStore
     from victor_core.plugins.backend_info import BackendInfo
     from victor_core.plugins.contract import ContractInstance
@@ -33,10 +37,6 @@ if TYPE_CHECKING:
     from victor_core.plugins.url import BackendURL
     from victor_core.repository.entity import Entity
     from victor_core.repository.repository import Repository
-    from victor_core.unit_of_work.managers import (
-        AmbientTransactionManager,
-        TransactionManager,
-    )
 
 PROJECT_NAME = "victor"
 

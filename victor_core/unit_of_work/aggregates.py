@@ -13,6 +13,7 @@ from typing import Any
 
 from cattrs.preconf.json import JsonConverter
 
+from victor_core.backend.writes import AppendEvents, WriteResult, apply_one
 from victor_core.errors import AggregateNotFound, StoreClosed
 from victor_core.eventsourcing.aggregate import Aggregate
 from victor_core.eventsourcing.events import Event
@@ -20,7 +21,6 @@ from victor_core.eventsourcing.records import check_stream_id
 from victor_core.eventsourcing.repository import AggregateRepository
 from victor_core.unit_of_work.steps import Participant, Step
 from victor_core.unit_of_work.tracking import Tracked
-from victor_core.unit_of_work.writes import AppendEvents, WriteResult, apply_one
 
 
 class AggregateParticipant(Participant):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from victor_core.backend.writes import AdvanceCheckpoint, WriteResult, apply_one
 from victor_core.eventsourcing.checkpoints import CheckpointStore
 from victor_core.unit_of_work.steps import Participant, Step
-from victor_core.unit_of_work.writes import AdvanceCheckpoint, WriteResult, apply_one
 
 
 class CheckpointParticipant(Participant):

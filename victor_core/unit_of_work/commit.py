@@ -14,12 +14,12 @@ from collections.abc import Callable, Hashable, Sequence
 
 import attrs
 
+from victor_core.backend.writes import Write, WriteRefused, WriteResult
 from victor_core.errors import BackendError, CapabilityNotSupported
 from victor_core.plugins.registry import PluginRegistry
-from victor_core.unit_of_work.errors import PartialCommit, WriteRefused
+from victor_core.unit_of_work.errors import PartialCommit
 from victor_core.unit_of_work.managers import Transactional
 from victor_core.unit_of_work.participants import Step
-from victor_core.unit_of_work.writes import Write, WriteResult
 
 
 @attrs.define(eq=False)

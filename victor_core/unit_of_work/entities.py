@@ -19,6 +19,14 @@ from typing import Any
 import attrs
 from cattrs.preconf.json import JsonConverter
 
+from victor_core.backend.writes import (
+    InsertDocuments,
+    RemoveDocument,
+    ReplaceDocument,
+    WriteRefused,
+    WriteResult,
+    apply_one,
+)
 from victor_core.errors import EntityAlreadyExists, EntityNotFound, StaleEntity, StoreClosed
 from victor_core.eventsourcing.events import utc_now
 from victor_core.plugins.registry import PluginRegistry
@@ -27,17 +35,9 @@ from victor_core.repository.document_repository import DocumentRepository
 from victor_core.repository.documents import NewDocument
 from victor_core.repository.entity import Entity
 from victor_core.repository.repository import Repository
-from victor_core.unit_of_work.errors import WriteRefused
 from victor_core.unit_of_work.managers import Transactional
 from victor_core.unit_of_work.steps import Participant, Step
 from victor_core.unit_of_work.tracking import Tracked
-from victor_core.unit_of_work.writes import (
-    InsertDocuments,
-    RemoveDocument,
-    ReplaceDocument,
-    WriteResult,
-    apply_one,
-)
 
 
 class EntityParticipant(Participant):

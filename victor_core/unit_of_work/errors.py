@@ -1,14 +1,13 @@
-"""What can go wrong when a unit of work commits, and what to do about it."""
+"""What can go wrong when a unit of work commits, and what to do about it.
+
+A refused write (:class:`~victor_core.backend.WriteRefused`) is the backend's side of it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from victor_core.errors import ConfigurationError, VictorError
-
-if TYPE_CHECKING:
-    from victor_core.unit_of_work.writes import Write
 
 
 class NotAtomic(ConfigurationError):
@@ -55,19 +54,3 @@ class PartialCommit(VictorError):
             f"{'; '.join(self.not_committed)}. The unit of work still holds what was not "
             "written: fix the cause and commit again, or roll back"
         )
-
-
-class WriteRefused(VictorError):
-    """A backend could not apply one write of a transaction, so it applied none of them.
-
-    Transaction managers raise it; the unit of work turns it into the error a user acts on
-    (:class:`~victor_core.EntityAlreadyExists`, :class:`~victor_core.StaleEntity`,
-    :class:`~victor_core.EntityNotFound`).
-    """
-
-    def __init__(self, write: Write, *, entity_id: str | None = None) -> None:
-        #: The write that could not be applied (the very object the manager was given).
-        self.write = write
-        #: For an insert, the id that is already taken (or repeated).
-        self.entity_id = entity_id
-        super().__init__(f"{type(write).__name__} could not be applied (id {entity_id!r})")

@@ -1,67 +1,20 @@
-"""Transaction managers: how a backend commits a unit of work's writes, all or nothing.
+"""Finding the transaction manager of the backend that made a repository or an event store.
 
-A backend answers the hook ``victor_transaction_manager(resource)`` for the repositories
-and event stores it made, with one of two kinds of manager:
-
-- a :class:`TransactionManager` takes the whole list of writes and applies it in one
-  transaction (the memory and SQLite backends: one lock, or one ``BEGIN IMMEDIATE``);
-- an :class:`AmbientTransactionManager` opens a transaction that the backend's own
-  components join by themselves while it is open (MongoDB sessions); the unit of work then
-  makes its writes through those components inside it.
-
-Either way the manager has a :attr:`~TransactionManager.key` naming the transactional
-resource. Participants whose managers have equal keys commit in one transaction, so two
-repositories on one SQLite file, or an event store and a repository on one MongoDB client,
-commit together; different keys mean different transactions.
+The protocols a backend implements are in :mod:`victor_core.backend.transactions`; the unit
+of work uses a manager of either kind through :class:`Transactional`.
 """
 
 from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol, runtime_checkable
 
+from victor_core.backend.transactions import AmbientTransactionManager, TransactionManager
+from victor_core.backend.writes import Write, WriteResult, apply_in_order
 from victor_core.errors import PluginLoadError
 from victor_core.plugins.registry import PluginRegistry, default_registry
-from victor_core.unit_of_work.writes import Write, WriteResult, apply_in_order
-
-
-@runtime_checkable
-class TransactionManager(Protocol):
-    """Commits a list of writes to one resource in one transaction."""
-
-    @property
-    def key(self) -> Hashable:
-        """The transactional resource; equal keys share one transaction.
-
-        Its ``str`` names the resource in messages (``SQLite file '/srv/app.db'``).
-        """
-
-    async def commit(self, writes: Sequence[Write]) -> list[WriteResult]:
-        """Apply *writes* in order, in one transaction: all of them, or none.
-
-        Returns one result per write (the :class:`~victor_core.AppendResult` of each
-        append, None for document writes). When a write is refused, raise
-        :class:`~victor_core.unit_of_work.WriteRefused` (an append raises
-        :class:`~victor_core.ConcurrencyError` itself) having written nothing, and leave
-        storage as it was whatever else goes wrong. A resource that cannot open a
-        transaction at all raises :class:`~victor_core.CapabilityNotSupported` before
-        writing anything (a best-effort commit then writes step by step).
-        """
-
-
-@runtime_checkable
-class AmbientTransactionManager(Protocol):
-    """Opens a transaction that the backend's components join while it is open."""
-
-    @property
-    def key(self) -> Hashable:
-        """The transactional resource; equal keys share one transaction."""
-
-    def transaction(self) -> AbstractAsyncContextManager[object]:
-        """Commit everything the resource's components write inside, or nothing if it raises."""
 
 
 class Transactional:

@@ -2,7 +2,7 @@ r"""Steps and participants: how a unit of work writes through what was registere
 
 A :class:`Participant` stands for one registered repository: it loads objects, takes the
 snapshots dirty checking compares, and turns changes into steps. A :class:`Step` is one
-write of a commit (the backend-neutral :mod:`~victor_core.unit_of_work.writes` value a
+write of a commit (the backend-neutral :mod:`~victor_core.backend.writes` value a
 transaction manager applies) together with what follows once it is committed.
 """
 
@@ -15,13 +15,12 @@ from typing import Any
 import attrs
 from cattrs.preconf.json import JsonConverter
 
+from victor_core.backend.writes import Write, WriteRefused, WriteResult
 from victor_core.eventsourcing.events import Event
 from victor_core.plugins.registry import PluginRegistry
 from victor_core.serialization import converter as default_converter
-from victor_core.unit_of_work.errors import WriteRefused
 from victor_core.unit_of_work.managers import Transactional, find_transaction_manager
 from victor_core.unit_of_work.tracking import Tracked, serialized
-from victor_core.unit_of_work.writes import Write, WriteResult
 
 #: How many ids a message lists before it says "and N more".
 _SHOWN_IDS = 3

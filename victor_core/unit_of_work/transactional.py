@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from victor_core.backend.transactions import Dispatcher
 from victor_core.errors import ConfigurationError
 from victor_core.plugins.registry import PluginRegistry
-from victor_core.unit_of_work.dispatch import Dispatcher
 from victor_core.unit_of_work.unit_of_work import UnitOfWork
 
 

@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Generator
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
+from victor_core.backend.transactions import Dispatcher
+from victor_core.backend.writes import WriteResult
 from victor_core.errors import ConfigurationError
 from victor_core.eventsourcing.aggregate import Aggregate
 from victor_core.eventsourcing.checkpoints import CheckpointStore, check_advance
@@ -22,14 +24,13 @@ from victor_core.plugins.registry import PluginRegistry
 from victor_core.unit_of_work.aggregates import AggregateParticipant
 from victor_core.unit_of_work.checkpoint_step import checkpoint_step
 from victor_core.unit_of_work.commit import commit_groups, group_steps, is_atomic
-from victor_core.unit_of_work.dispatch import Dispatcher, dispatch
+from victor_core.unit_of_work.dispatch import dispatch
 from victor_core.unit_of_work.errors import NotAtomic
 from victor_core.unit_of_work.participants import participant_for
 from victor_core.unit_of_work.planning import plan
 from victor_core.unit_of_work.states import EntityState
 from victor_core.unit_of_work.steps import Participant, Step
 from victor_core.unit_of_work.tracking import Tracked, restore
-from victor_core.unit_of_work.writes import WriteResult
 
 T = TypeVar("T")
 

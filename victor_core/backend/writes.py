@@ -16,12 +16,11 @@ from collections.abc import Sequence
 
 import attrs
 
-from victor_core.errors import CheckpointConflict
+from victor_core.errors import CheckpointConflict, VictorError
 from victor_core.eventsourcing.checkpoints import CheckpointStore
 from victor_core.eventsourcing.recorder import EventRecorder
 from victor_core.eventsourcing.records import AppendResult, ExpectedVersion, NewEventRecord
 from victor_core.repository.documents import DocumentStore, NewDocument, VersionCheck
-from victor_core.unit_of_work.errors import WriteRefused
 
 
 @attrs.frozen(eq=False)
@@ -73,6 +72,22 @@ class AdvanceCheckpoint:
     name: str
     expected: int
     position: int
+
+
+class WriteRefused(VictorError):
+    """A backend could not apply one write of a transaction, so it applied none of them.
+
+    Transaction managers raise it; the unit of work turns it into the error a user acts on
+    (:class:`~victor_core.EntityAlreadyExists`, :class:`~victor_core.StaleEntity`,
+    :class:`~victor_core.EntityNotFound`).
+    """
+
+    def __init__(self, write: Write, *, entity_id: str | None = None) -> None:
+        #: The write that could not be applied (the very object the manager was given).
+        self.write = write
+        #: For an insert, the id that is already taken (or repeated).
+        self.entity_id = entity_id
+        super().__init__(f"{type(write).__name__} could not be applied (id {entity_id!r})")
 
 
 #: One write of a commit.
