@@ -17,9 +17,8 @@ from victor_core import (
     PluginLoadWarning,
     PluginRegistry,
 )
-from victor_core.backend import parse_url
-from victor_core.plugins import known
-from victor_core.plugins.known import install_command, install_hint
+from victor_core.backend import known, parse_url
+from victor_core.backend.known import install_command, install_hint
 
 WORKING_BACKEND = """
     from victor_core import BackendInfo, Capability, EventStore, hookimpl

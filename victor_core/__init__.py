@@ -11,6 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from victor_core._exports import MissingBackend, resolve_export
+from victor_core.backend.contract import ContractInstance
+from victor_core.backend.info import CONTRACT_VERSION, BackendInfo, Capability
+from victor_core.backend.markers import hookimpl
+from victor_core.backend.url import BackendURL, parse_url
 from victor_core.cqrs import (
     CachingQueryMiddleware,
     Command,
@@ -81,9 +85,6 @@ from victor_core.eventsourcing.snapshots import SnapshotRecord, SnapshotRecorder
 from victor_core.eventsourcing.store import EventStore
 from victor_core.eventsourcing.subscriptions import Subscription
 from victor_core.eventsourcing.upcasting import UpcasterRegistry, upcaster, upcasters
-from victor_core.plugins.backend_info import CONTRACT_VERSION, BackendInfo, Capability
-from victor_core.plugins.contract import ContractInstance
-from victor_core.plugins.hookspecs import hookimpl
 from victor_core.plugins.registry import (
     Backend,
     PluginEntry,
@@ -93,7 +94,6 @@ from victor_core.plugins.registry import (
     open_event_store,
     open_repository,
 )
-from victor_core.plugins.url import BackendURL, parse_url
 from victor_core.repository import (
     AndSpecification,
     AttributeSpecification,

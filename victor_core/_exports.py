@@ -11,8 +11,8 @@ from __future__ import annotations
 from importlib.metadata import entry_points
 from typing import Any
 
+from victor_core.backend.known import install_hint
 from victor_core.errors import BackendNotFound, PluginLoadError
-from victor_core.plugins.known import install_hint
 
 EXPORTS_GROUP = "victor.exports"
 

@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from victor_core import cli_live, schema_command
+from victor_core.backend.known import install_command, install_hint
+from victor_core.backend.url import parse_url
 from victor_core.errors import VictorError
-from victor_core.plugins.known import install_command, install_hint
 from victor_core.plugins.registry import PluginRegistry, default_registry
-from victor_core.plugins.url import parse_url
 
 
 def _list_backends(registry: PluginRegistry) -> int:

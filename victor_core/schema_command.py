@@ -11,8 +11,8 @@ import argparse
 import asyncio
 import sys
 
+from victor_core.backend.url import parse_url
 from victor_core.plugins.registry import PluginRegistry
-from victor_core.plugins.url import parse_url
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

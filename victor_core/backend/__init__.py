@@ -27,13 +27,19 @@ What lives here, by the job it does for a backend:
 from __future__ import annotations
 
 from victor_core._records import record_fields
+from victor_core.backend.contract import ContractInstance
 from victor_core.backend.event_loops import LoopBinding
+from victor_core.backend.info import CONTRACT_VERSION, BackendInfo, Capability
+from victor_core.backend.known import install_command
+from victor_core.backend.markers import hookimpl
+from victor_core.backend.storage_schema import StorageSchema
 from victor_core.backend.transactions import (
     AmbientTransactionManager,
     Dispatcher,
     EventSink,
     TransactionManager,
 )
+from victor_core.backend.url import BackendURL, parse_url
 from victor_core.backend.writes import (
     AdvanceCheckpoint,
     AppendEvents,
@@ -79,12 +85,6 @@ from victor_core.eventsourcing.records import (
 from victor_core.eventsourcing.serializer import EventSerializer, dumps
 from victor_core.eventsourcing.snapshots import SnapshotRecord, SnapshotRecorder
 from victor_core.eventsourcing.subscriptions import AppendBroadcast, AppendSignal
-from victor_core.plugins.backend_info import CONTRACT_VERSION, BackendInfo, Capability
-from victor_core.plugins.contract import ContractInstance
-from victor_core.plugins.hookspecs import hookimpl
-from victor_core.plugins.known import install_command
-from victor_core.plugins.storage_schema import StorageSchema
-from victor_core.plugins.url import BackendURL, parse_url
 from victor_core.repository import (
     DocumentQuery,
     DocumentRepository,

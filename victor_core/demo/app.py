@@ -14,6 +14,7 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 from typing import Any
 
+from victor_core.backend.url import parse_url
 from victor_core.cqrs.handlers import HandlerRegistry
 from victor_core.cqrs.mediator import Mediator
 from victor_core.cqrs.middleware.caching import CachingQueryMiddleware
@@ -35,7 +36,6 @@ from victor_core.plugins.registry import (
     open_event_store,
     open_repository,
 )
-from victor_core.plugins.url import parse_url
 from victor_core.repository.repository import Repository
 
 

@@ -7,13 +7,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from victor_core.backend.url import parse_url
 from victor_core.demo.app import TaskTracker
 from victor_core.demo.narration import Narrator, Say
 from victor_core.demo.story import Story
 from victor_core.demo.summary import DemoSummary
 from victor_core.errors import BackendNotFound
 from victor_core.plugins.registry import default_registry
-from victor_core.plugins.url import parse_url
 
 
 def default_url(directory: Path) -> str:

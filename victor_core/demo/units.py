@@ -20,9 +20,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Protocol, TypeVar
 
+from victor_core.backend.info import Capability
 from victor_core.demo.domain import Member, Task, TaskRuleBroken
 from victor_core.eventsourcing.repository import AggregateRepository
-from victor_core.plugins.backend_info import Capability
 from victor_core.plugins.registry import Backend
 from victor_core.repository.repository import Repository
 from victor_core.unit_of_work import UnitOfWork, find_transaction_manager

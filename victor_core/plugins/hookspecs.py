@@ -9,7 +9,7 @@ backend factories with ``hookwrapper``/``wrapper`` implementations.
 
 Write implementations with :data:`hookimpl`::
 
-    from victor_core import hookimpl
+    from victor_core.backend import hookimpl
 
     @hookimpl
     def victor_backend_info():
@@ -23,26 +23,20 @@ from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pluggy
+from victor_core.backend.markers import hookspec
 
 if TYPE_CHECKING:
+    from victor_core.backend.contract import ContractInstance
+    from victor_core.backend.info import BackendInfo
+    from victor_core.backend.storage_schema import StorageSchema
     from victor_core.backend.transactions import (
         AmbientTransactionManager,
         TransactionManager,
     )
+    from victor_core.backend.url import BackendURL
     from victor_core.eventsourcing.store import EventStore
-    from victor_core.plugins.backend_info import BackendInfo
-    from victor_core.plugins.contract import ContractInstance
-    from victor_core.plugins.storage_schema import StorageSchema
-    from victor_core.plugins.url import BackendURL
     from victor_core.repository.entity import Entity
     from victor_core.repository.repository import Repository
-
-PROJECT_NAME = "victor"
-
-hookspec = pluggy.HookspecMarker(PROJECT_NAME)
-#: Marks a function as the implementation of one of victor's hooks.
-hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 
 @hookspec(firstresult=True)

@@ -19,6 +19,12 @@ from typing import Any, TypeVar
 import attrs
 import pluggy
 
+from victor_core.backend.contract import ContractInstance
+from victor_core.backend.info import BackendInfo, Capability
+from victor_core.backend.known import install_hint, scheme_hint
+from victor_core.backend.markers import PROJECT_NAME
+from victor_core.backend.storage_schema import StorageSchema
+from victor_core.backend.url import BackendURL, parse_url
 from victor_core.errors import (
     BackendError,
     BackendNotFound,
@@ -29,11 +35,6 @@ from victor_core.errors import (
 )
 from victor_core.eventsourcing.store import EventStore
 from victor_core.plugins import hookspecs
-from victor_core.plugins.backend_info import BackendInfo, Capability
-from victor_core.plugins.contract import ContractInstance
-from victor_core.plugins.known import install_hint, scheme_hint
-from victor_core.plugins.storage_schema import StorageSchema
-from victor_core.plugins.url import BackendURL, parse_url
 from victor_core.repository.entity import Entity, check_entity_type
 from victor_core.repository.repository import Repository
 
@@ -196,7 +197,7 @@ class PluginRegistry:
         """The pluggy manager; created, with ``victor.plugins`` loaded, on first use."""
         with self._lock:
             if self._manager is None:
-                manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+                manager = pluggy.PluginManager(PROJECT_NAME)
                 manager.add_hookspecs(hookspecs)
                 self._manager = manager
                 self._load_plugins(manager)

@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from victor_core.plugins.backend_info import Capability, _capabilities
+from victor_core.backend.info import Capability, _capabilities
 
 
 async def _nothing_to_clean() -> None:
