@@ -8,7 +8,7 @@ evaluated in Python without breaking ``limit``, ``offset``, ``count`` or paging.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Sequence
 from contextlib import aclosing
 from typing import Any, TypeVar
 
@@ -21,6 +21,7 @@ from victor_core.errors import (
     EntityNotFound,
     StaleEntity,
     StoreClosed,
+    VictorError,
 )
 from victor_core.eventsourcing.events import utc_now
 from victor_core.repository.binding import BindsEntityType
@@ -85,16 +86,13 @@ class DocumentRepository(BindsEntityType, Repository[E]):
         batch = list(entities)
         for entity in batch:
             self._check_instance(entity)
-        overrides = {self.version_field: 1} if self.version_field else {}
-        documents = [NewDocument(e.id, self.codec.encode(e, **overrides)) for e in batch]
+        documents, written = self.new_documents(batch)
         if not documents:
             return
         taken = await self.store.insert(documents)
         if taken is not None:
-            raise EntityAlreadyExists(self._name, taken)
-        for entity in batch:
-            for name, value in overrides.items():
-                setattr(entity, name, value)
+            raise self.refused_insert(taken)
+        set_fields(batch, written)
 
     def version_check(self, expected: int) -> VersionCheck:
         """The check an update from a copy at version *expected* must pass to be stored.
@@ -110,30 +108,57 @@ class DocumentRepository(BindsEntityType, Repository[E]):
     async def update(self, entity: E) -> None:
         self._check_open()
         self._check_instance(entity)
-        overrides: dict[str, Any] = {"updated_at": utc_now()}
-        check = None
-        if self.version_field:
-            expected = getattr(entity, self.version_field)
-            check = self.version_check(expected)
-            overrides[self.version_field] = expected + 1
-        document = self.codec.encode(entity, **overrides)
+        document, check, written = self.replacement(entity)
         if not await self.store.replace(entity.id, document, check):
-            await self._explain_refused_update(entity, check)
+            raise await self.refused_update(entity.id, check)
         # Only now, with the update stored, does the caller's object move on.
-        for name, value in overrides.items():
-            setattr(entity, name, value)
-
-    async def _explain_refused_update(self, entity: E, check: VersionCheck | None) -> None:
-        stored = await self.store.load(entity.id)
-        if stored is None or check is None:
-            raise EntityNotFound(self._name, entity.id, "update")
-        actual = getattr(self.codec.decode(stored, entity.id), check.field)
-        raise StaleEntity(self._name, entity.id, check.expected, actual)
+        set_fields([entity], written)
 
     async def delete(self, entity_id: str) -> None:
         self._check_open()
         if not await self.store.remove(check_entity_id(entity_id)):
-            raise EntityNotFound(self._name, entity_id, "delete")
+            raise self.refused_delete(entity_id)
+
+    # -- preparing writes -----------------------------------------------------------------
+    # The methods above and a unit of work's commit both write through these, so an insert
+    # or an update stores the same document, and a refusal raises the same error, whichever
+    # made it.
+
+    def new_documents(self, entities: Sequence[E]) -> tuple[list[NewDocument], dict[str, Any]]:
+        """The documents that insert *entities*, and the fields they take once stored."""
+        written: dict[str, Any] = {self.version_field: 1} if self.version_field else {}
+        documents = [NewDocument(e.id, self.codec.encode(e, **written)) for e in entities]
+        return documents, written
+
+    def replacement(self, entity: E) -> tuple[str, VersionCheck | None, dict[str, Any]]:
+        """The document that updates *entity*, its version check, and the fields it then takes.
+
+        The check is what the stored document must pass (None without a version field); the
+        fields (its timestamp, its next version) are set only once the update is stored.
+        """
+        written: dict[str, Any] = {"updated_at": utc_now()}
+        check = None
+        if self.version_field:
+            expected = getattr(entity, self.version_field)
+            check = self.version_check(expected)
+            written[self.version_field] = expected + 1
+        return self.codec.encode(entity, **written), check, written
+
+    def refused_insert(self, taken: str) -> EntityAlreadyExists:
+        """The error for an insert refused because *taken* is stored already (or repeated)."""
+        return EntityAlreadyExists(self._name, taken)
+
+    async def refused_update(self, entity_id: str, check: VersionCheck | None) -> VictorError:
+        """The error for a refused update: the entity is gone, or stored at another version."""
+        stored = await self.store.load(entity_id)
+        if stored is None or check is None:
+            return EntityNotFound(self._name, entity_id, "update")
+        actual = getattr(self.codec.decode(stored, entity_id), check.field)
+        return StaleEntity(self._name, entity_id, check.expected, actual)
+
+    def refused_delete(self, entity_id: str) -> EntityNotFound:
+        """The error for a delete refused because nothing is stored as *entity_id*."""
+        return EntityNotFound(self._name, entity_id, "delete")
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -279,4 +304,11 @@ class DocumentRepository(BindsEntityType, Repository[E]):
         return self.entity_type.__qualname__
 
 
-__all__ = ["DocumentRepository"]
+def set_fields(entities: Iterable[Entity], values: dict[str, Any]) -> None:
+    """Give each of *entities* the field *values* a stored write gave its document."""
+    for entity in entities:
+        for name, value in values.items():
+            setattr(entity, name, value)
+
+
+__all__ = ["DocumentRepository", "set_fields"]

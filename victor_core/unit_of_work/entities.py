@@ -27,13 +27,10 @@ from victor_core.backend.writes import (
     WriteResult,
     apply_one,
 )
-from victor_core.errors import EntityAlreadyExists, EntityNotFound, StaleEntity, StoreClosed
-from victor_core.eventsourcing.events import utc_now
+from victor_core.errors import StoreClosed
 from victor_core.plugins.registry import PluginRegistry
 from victor_core.repository.cached import CachedRepository
-from victor_core.repository.document_repository import DocumentRepository
-from victor_core.repository.documents import NewDocument
-from victor_core.repository.entity import Entity
+from victor_core.repository.document_repository import DocumentRepository, set_fields
 from victor_core.repository.repository import Repository
 from victor_core.unit_of_work.managers import Transactional
 from victor_core.unit_of_work.steps import Participant, Step
@@ -80,42 +77,30 @@ class DocumentParticipant(EntityParticipant):
 
     def stage_insert(self, entries: Sequence[Tracked]) -> Step:
         self._check_open()
-        repository = self.repository
-        field = repository.version_field
-        overrides = {field: 1} if field else {}
-        documents = tuple(
-            NewDocument(entry.obj.id, repository.codec.encode(entry.obj, **overrides))
-            for entry in entries
-        )
-        write = InsertDocuments(repository.store, documents)
+        entities = [entry.obj for entry in entries]
+        documents, written = self.repository.new_documents(entities)
+        write = InsertDocuments(self.repository.store, tuple(documents))
         return Step(
             self,
             "insert",
             tuple(entries),
             write,
             run_alone=lambda: apply_one(write),
-            finish=lambda result: _set_fields([entry.obj for entry in entries], overrides),
+            finish=lambda result: set_fields(entities, written),
         )
 
     def stage_update(self, entry: Tracked) -> Step:
         self._check_open()
-        repository = self.repository
         entity = entry.obj
-        overrides: dict[str, Any] = {"updated_at": utc_now()}
-        check = None
-        if repository.version_field:
-            expected = getattr(entity, repository.version_field)
-            check = repository.version_check(expected)
-            overrides[repository.version_field] = expected + 1
-        document = repository.codec.encode(entity, **overrides)
-        write = ReplaceDocument(repository.store, entity.id, document, check)
+        document, check, written = self.repository.replacement(entity)
+        write = ReplaceDocument(self.repository.store, entity.id, document, check)
         return Step(
             self,
             "update",
             (entry,),
             write,
             run_alone=lambda: apply_one(write),
-            finish=lambda result: _set_fields([entity], overrides),
+            finish=lambda result: set_fields([entity], written),
         )
 
     def stage_delete(self, entry: Tracked) -> Step:
@@ -125,20 +110,12 @@ class DocumentParticipant(EntityParticipant):
 
     async def explain(self, refusal: WriteRefused) -> BaseException:
         write = refusal.write
-        name = self.type_name
         if isinstance(write, InsertDocuments):
-            taken = refusal.entity_id or write.documents[0].entity_id
-            return EntityAlreadyExists(name, taken)
+            return self.repository.refused_insert(refusal.entity_id or write.documents[0].entity_id)
         if isinstance(write, RemoveDocument):
-            return EntityNotFound(name, write.entity_id, "delete")
+            return self.repository.refused_delete(write.entity_id)
         if isinstance(write, ReplaceDocument):
-            stored = await self.repository.store.load(write.entity_id)
-            if stored is None or write.check is None:
-                return EntityNotFound(name, write.entity_id, "update")
-            actual = getattr(
-                self.repository.codec.decode(stored, write.entity_id), write.check.field
-            )
-            return StaleEntity(name, write.entity_id, write.check.expected, actual)
+            return await self.repository.refused_update(write.entity_id, write.check)
         return refusal
 
 
@@ -223,9 +200,3 @@ class CachedParticipant(EntityParticipant):
 
     async def explain(self, refusal: WriteRefused) -> BaseException:
         return await self.inner.explain(refusal)
-
-
-def _set_fields(entities: Sequence[Entity], values: dict[str, Any]) -> None:
-    for entity in entities:
-        for name, value in values.items():
-            setattr(entity, name, value)
