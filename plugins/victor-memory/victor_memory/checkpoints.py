@@ -30,11 +30,7 @@ class InMemoryCheckpointStore(CheckpointStore):
 
     async def swap_checkpoint(self, name: str, expected: int, position: int) -> int | None:
         with self.storage.lock:
-            found = self.storage.checkpoints.get(name, 0)
-            if found != expected:
-                return found
-            self.storage.checkpoints[name] = position
-            return None
+            return swap_holding_lock(self.storage, name, expected, position)
 
     async def take_lease(self, name: str, owner: str, now: float, until: float) -> bool:
         with self.storage.lock:
@@ -49,3 +45,18 @@ class InMemoryCheckpointStore(CheckpointStore):
             holder = self.storage.leases.get(name)
             if holder is not None and holder[0] == owner:
                 del self.storage.leases[name]
+
+
+def swap_holding_lock(
+    storage: MemoryStorage, name: str, expected: int, position: int
+) -> int | None:
+    """Move checkpoint *name* from *expected* to *position*; or give back where it is instead.
+
+    The caller holds the storage's lock: the store's ``swap_checkpoint`` and a transaction
+    that commits a checkpoint with a read model both move it through this.
+    """
+    found = storage.checkpoints.get(name, 0)
+    if found != expected:
+        return found
+    storage.checkpoints[name] = position
+    return None

@@ -64,6 +64,40 @@ def entity_table(storage: MemoryStorage, name: str) -> MemoryEntityTable:
         return table
 
 
+# The writes of a document store, as plain functions of a table whose lock the caller holds:
+# the store's methods and the transaction manager (victor_memory.transactions) both make
+# their writes through these, so a write inside a unit of work is the store's own write.
+
+
+def insert_holding_lock(table: MemoryEntityTable, documents: Sequence[NewDocument]) -> str | None:
+    """Insert all *documents*; or none, giving back the id already stored (or repeated)."""
+    seen: set[str] = set()
+    for new in documents:
+        if new.entity_id in table.rows or new.entity_id in seen:
+            return new.entity_id
+        seen.add(new.entity_id)
+    for new in documents:
+        table.last_position += 1
+        table.rows[new.entity_id] = _Row(table.last_position, new.document)
+    return None
+
+
+def replace_holding_lock(
+    table: MemoryEntityTable, entity_id: str, document: str, check: VersionCheck | None
+) -> _Row | None:
+    """Replace the document of *entity_id* in place; the row replaced, or None if refused."""
+    row = table.rows.get(entity_id)
+    if row is None or (check is not None and not check.accepts(json.loads(row.document))):
+        return None
+    table.rows[entity_id] = _Row(row.position, document)
+    return row
+
+
+def remove_holding_lock(table: MemoryEntityTable, entity_id: str) -> _Row | None:
+    """Remove the document of *entity_id*; the row removed, or None if there was none."""
+    return table.rows.pop(entity_id, None)
+
+
 class MemoryDocumentStore(DocumentStore, Generic[E]):
     """A :class:`~victor_core.repository.DocumentStore` over a :class:`MemoryEntityTable`.
 
@@ -84,36 +118,20 @@ class MemoryDocumentStore(DocumentStore, Generic[E]):
         return True
 
     async def insert(self, documents: Sequence[NewDocument]) -> str | None:
-        table = self.table
-        with table.lock:
-            seen: set[str] = set()
-            for new in documents:
-                if new.entity_id in table.rows or new.entity_id in seen:
-                    return new.entity_id
-                seen.add(new.entity_id)
-            for new in documents:
-                table.last_position += 1
-                table.rows[new.entity_id] = _Row(table.last_position, new.document)
-        return None
+        with self.table.lock:
+            return insert_holding_lock(self.table, documents)
 
     async def load(self, entity_id: str) -> str | None:
         row = self.table.rows.get(entity_id)
         return None if row is None else row.document
 
     async def replace(self, entity_id: str, document: str, check: VersionCheck | None) -> bool:
-        table = self.table
-        with table.lock:
-            row = table.rows.get(entity_id)
-            if row is None:
-                return False
-            if check is not None and not check.accepts(json.loads(row.document)):
-                return False
-            table.rows[entity_id] = _Row(row.position, document)
-        return True
+        with self.table.lock:
+            return replace_holding_lock(self.table, entity_id, document, check) is not None
 
     async def remove(self, entity_id: str) -> bool:
         with self.table.lock:
-            removed = self.table.rows.pop(entity_id, None)
+            removed = remove_holding_lock(self.table, entity_id)
         self._decoded.pop(entity_id, None)
         return removed is not None
 

@@ -10,7 +10,6 @@ letting go of the locks. It never awaits in between, so no coroutine sees half o
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Hashable, Sequence
 from contextlib import ExitStack
@@ -24,15 +23,21 @@ from victor_core.backend import (
     ConfigurationError,
     DocumentRepository,
     InsertDocuments,
-    RemoveDocument,
     ReplaceDocument,
     Write,
     WriteRefused,
     WriteResult,
 )
-from victor_memory.checkpoints import InMemoryCheckpointStore
+from victor_memory.checkpoints import InMemoryCheckpointStore, swap_holding_lock
 from victor_memory.event_log import InMemoryEventRecorder, MemoryEventLog
-from victor_memory.repository import MemoryDocumentStore, MemoryEntityTable, _Row
+from victor_memory.repository import (
+    MemoryDocumentStore,
+    MemoryEntityTable,
+    _Row,
+    insert_holding_lock,
+    remove_holding_lock,
+    replace_holding_lock,
+)
 from victor_memory.storage import MemoryStorage
 
 
@@ -115,8 +120,8 @@ def _advance(write: AdvanceCheckpoint, undo: list[_Undo]) -> None:
     positions = _storage_of(write).checkpoints
     name = write.name
     before = positions.get(name)
-    found = 0 if before is None else before
-    if found != write.expected:
+    found = swap_holding_lock(_storage_of(write), name, write.expected, write.position)
+    if found is not None:
         raise CheckpointConflict(name, write.expected, found)
 
     def put_back() -> None:
@@ -126,7 +131,6 @@ def _advance(write: AdvanceCheckpoint, undo: list[_Undo]) -> None:
             positions[name] = before
 
     undo.append(put_back)
-    positions[name] = write.position
 
 
 def _target(write: Write) -> MemoryEntityTable | MemoryEventLog:
@@ -153,36 +157,28 @@ def _apply(write: Write, undo: list[_Undo]) -> WriteResult:
         return None
     table = _target(write)
     assert isinstance(table, MemoryEntityTable)
-    rows = table.rows
     if isinstance(write, InsertDocuments):
-        seen: set[str] = set()
-        for new in write.documents:
-            if new.entity_id in rows or new.entity_id in seen:
-                raise WriteRefused(write, entity_id=new.entity_id)
-            seen.add(new.entity_id)
         last_position = table.last_position
-        undo.append(lambda: _forget_inserted(table, seen, last_position))
-        for new in write.documents:
-            table.last_position += 1
-            rows[new.entity_id] = _Row(table.last_position, new.document)
+        taken = insert_holding_lock(table, write.documents)
+        if taken is not None:
+            raise WriteRefused(write, entity_id=taken)
+        inserted = [new.entity_id for new in write.documents]
+        undo.append(lambda: _forget_inserted(table, inserted, last_position))
         return None
-    row = rows.get(write.entity_id)
-    if row is None:
-        raise WriteRefused(write, entity_id=write.entity_id)
     if isinstance(write, ReplaceDocument):
-        check = write.check
-        if check is not None and not check.accepts(json.loads(row.document)):
+        replaced = replace_holding_lock(table, write.entity_id, write.document, write.check)
+        if replaced is None:
             raise WriteRefused(write, entity_id=write.entity_id)
-        undo.append(lambda: rows.__setitem__(write.entity_id, row))
-        rows[write.entity_id] = _Row(row.position, write.document)
+        undo.append(lambda: table.rows.__setitem__(write.entity_id, replaced))
         return None
-    assert isinstance(write, RemoveDocument)
-    undo.append(lambda: _put_back(table, write.entity_id, row))
-    del rows[write.entity_id]
+    removed = remove_holding_lock(table, write.entity_id)
+    if removed is None:
+        raise WriteRefused(write, entity_id=write.entity_id)
+    undo.append(lambda: _put_back(table, write.entity_id, removed))
     return None
 
 
-def _forget_inserted(table: MemoryEntityTable, ids: set[str], last_position: int) -> None:
+def _forget_inserted(table: MemoryEntityTable, ids: list[str], last_position: int) -> None:
     for entity_id in ids:
         table.rows.pop(entity_id, None)
     table.last_position = last_position
