@@ -209,8 +209,9 @@ async def kill_writers_in_rounds(
     *command* gives a writer's command line; *read_back* checks that every unit stored is
     whole and returns the units found, by writer. Nothing acknowledged may be lost, nothing
     skipped, and nothing from an earlier round may change. Every other round kills as soon
-    as the *wait* has passed, which may be while the writers still connect; the others wait
-    for the first writer to acknowledge a unit first, however slow the machine is.
+    as the *wait* has passed, which may be while the writers still connect; the others kill
+    once the first writer has acknowledged a random number of units (one to four), so the
+    kill lands in the middle of the writing however slow the machine is.
     """
     seed = random.randrange(2**32)
     chooser = random.Random(seed)
@@ -220,8 +221,10 @@ async def kill_writers_in_rounds(
         children = [spawn(command(writer)) for writer in writers]
         first = ""
         if round_number % 2:
-            first = await asyncio.wait_for(asyncio.to_thread(_first_line, children[0]), 120)
-        await asyncio.sleep(chooser.uniform(*wait))
+            count = chooser.randint(1, 4)
+            first = await asyncio.wait_for(asyncio.to_thread(_lines, children[0], count), 120)
+        else:
+            await asyncio.sleep(chooser.uniform(*wait))
         for child in children:
             child.send_signal(signal.SIGKILL)
         reported = {}
@@ -246,9 +249,10 @@ async def kill_writers_in_rounds(
     return kept
 
 
-def _first_line(child: subprocess.Popen[str]) -> str:
+def _lines(child: subprocess.Popen[str], count: int) -> str:
+    """The first *count* lines the child prints (fewer if it ends first), as it prints them."""
     assert child.stdout is not None
-    return child.stdout.readline()
+    return "".join(child.stdout.readline() for _ in range(count))
 
 
 async def batches_found(store: EventStore) -> dict[str, set[int]]:

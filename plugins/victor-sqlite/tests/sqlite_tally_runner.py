@@ -2,7 +2,9 @@
 
 ``python sqlite_tally_runner.py DB`` follows the log of the SQLite file DB with a runner
 whose projection keeps a ``Tally`` entity in the same file; each batch's entity update and
-checkpoint commit in one transaction. It runs until killed.
+checkpoint commit in one transaction. After each committed batch it prints the checkpoint
+(one position a line), so that the test can kill it at a point of its progress rather than
+of the clock. It runs until killed.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import asyncio
 import dataclasses
 import sys
 
-from victor_core import Entity, Projection, ProjectionRunner, UnitOfWork
+from victor_core import Entity, Projection, ProjectionProgress, ProjectionRunner, UnitOfWork
 from victor_sqlite import SQLiteDatabase, SQLiteEventStore, SQLiteRepository
 
 PROJECTION = "tally"
@@ -49,8 +51,17 @@ async def main(path: str) -> None:
 
     from sqlite_appender import BatchEvent  # noqa: F401 - registers the event type
 
+    def report(progress: ProjectionProgress) -> None:
+        sys.stdout.write(f"{progress.position}\n")
+        sys.stdout.flush()
+
     runner = ProjectionRunner(
-        store, Tallying(), unit_of_work=unit_of_work, batch_size=4, poll_interval=0.05
+        store,
+        Tallying(),
+        unit_of_work=unit_of_work,
+        batch_size=4,
+        poll_interval=0.05,
+        on_progress=report,
     )
     await runner.run_forever()
 
