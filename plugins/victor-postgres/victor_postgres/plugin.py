@@ -59,6 +59,7 @@ def victor_backend_info() -> BackendInfo:
             Capability.SUBSCRIPTIONS,
             Capability.CHECKPOINT_LEASES,
             Capability.CONCURRENT_APPENDS,
+            Capability.EXACTLY_ONCE,
         },
         description="A PostgreSQL server on asyncpg: a connection pool, appends to different "
         "streams in parallel, a global order no reader can skip through.",
