@@ -2,7 +2,9 @@
 
 ``python postgres_tally_runner.py URL`` follows the log at URL with a runner whose projection
 keeps a ``Tally`` entity in the same database; each batch's entity update and checkpoint
-commit in one transaction. It runs until killed.
+commit in one transaction. After each committed batch it prints the checkpoint (one
+position a line), so that the test can kill it at a point of its progress rather than of
+the clock. It runs until killed.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import sys
 
 from postgres_appender import BatchEvent
 
-from victor_core import Entity, Projection, ProjectionRunner, UnitOfWork
+from victor_core import Entity, Projection, ProjectionProgress, ProjectionRunner, UnitOfWork
 from victor_postgres import PostgresEventStore, PostgresRepository
 
 PROJECTION = "tally"
@@ -49,8 +51,17 @@ async def main(url: str) -> None:
         uow.register_repository(tallies, Tally)
         return uow
 
+    def report(progress: ProjectionProgress) -> None:
+        sys.stdout.write(f"{progress.position}\n")
+        sys.stdout.flush()
+
     runner = ProjectionRunner(
-        store, Tallying(), unit_of_work=unit_of_work, batch_size=4, poll_interval=0.05
+        store,
+        Tallying(),
+        unit_of_work=unit_of_work,
+        batch_size=4,
+        poll_interval=0.05,
+        on_progress=report,
     )
     await runner.run_forever()
 
