@@ -1,4 +1,5 @@
-"""What only a real replica set shows: transactions that race, on a database made from nothing.
+"""What only a real replica set shows: transactions that race, on a database made from nothing,
+and subscriptions woken by a change stream.
 
 Run by the ``contract-mongodb-real`` nox session when ``VICTOR_MONGODB_URL`` names a replica
 set or a mongos (docs/mongodb.md says how to start one); skipped everywhere else. Each test
@@ -27,6 +28,7 @@ from victor_core import (
 )
 from victor_mongodb import MongoDatabase, MongoEventStore, MongoRepository
 from victor_mongodb.capabilities import SERVER_VARIABLE, server_has_transactions
+from victor_mongodb.wakeups import wakeups_of
 
 URL = os.environ.get(SERVER_VARIABLE, "").strip()
 
@@ -152,3 +154,34 @@ async def test_the_first_transaction_on_a_fresh_database_commits(
 
     assert (await notes.get("n1")).text == "first"
     assert [r.stream_id async for r in store.read_all()] == ["book-1"]
+
+
+async def test_a_subscription_is_woken_by_another_clients_appends_through_the_change_stream(
+    database: MongoDatabase,
+) -> None:
+    # Another client on the same database stands for another process: only the change
+    # stream tells this one's subscription of its appends (it would poll once a minute).
+    other = MongoDatabase(URL, database=database.name)
+    watching = MongoEventStore(database)
+    writing = MongoEventStore(other)
+    try:
+        await writing.append("book-1", [Noted(aggregate_id="book-1", text="first")])
+        subscription = watching.subscribe(poll_interval=60)
+        async with asyncio.timeout(30):
+            (first,) = await subscription.next_batch(10)
+            waiting = asyncio.ensure_future(subscription.next_batch(10))
+            while not wakeups_of(database).watching:  # noqa: ASYNC110 - a background task's state
+                await asyncio.sleep(0.01)
+            await writing.append("book-1", [Noted(aggregate_id="book-1", text="second")])
+            (second,) = await waiting
+            uow = UnitOfWork()  # a transaction's insert is announced when it commits
+            uow.register_repository(AggregateRepository(writing, Notebook), Notebook)
+            notebook = Notebook()
+            notebook.note("book-2", "third")
+            uow.register_new(notebook)
+            await uow.commit()
+            (third,) = await subscription.next_batch(10)
+        assert [first.position, second.position, third.position] == [1, 2, 3]
+        await subscription.aclose()
+    finally:
+        await other.close()

@@ -49,6 +49,7 @@ from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from victor_core.backend import (
     AppendResult,
+    AppendSignal,
     BackendError,
     EventRecorder,
     ExpectedVersion,
@@ -64,6 +65,7 @@ from victor_mongodb.errors import (
     TransactionConflict,
     translated,
 )
+from victor_mongodb.wakeups import ChangeStreamSignal, wakeups_of
 
 #: The collection holding the commit documents.
 EVENTS = "victor_events"
@@ -136,6 +138,12 @@ class MongoEventRecorder(EventRecorder):
         database.declare(EVENTS, _INDEXES)
         #: The last position this recorder stored or read; only ever a first guess.
         self._last_position: int | None = None
+        self._majority_acknowledged = database.write_concern.document.get("w") == "majority"
+
+    def append_signal(self) -> AppendSignal:
+        """Wakes a subscription on this process's appends and, on a replica set, on
+        everyone's (a change stream); see :mod:`victor_mongodb.wakeups`."""
+        return ChangeStreamSignal(self.database)
 
     async def _events(self, *, majority: bool = False) -> Any:
         """The commit documents: read on the primary, or with majority read concern."""
@@ -175,6 +183,9 @@ class MongoEventRecorder(EventRecorder):
                 self._last_position = None
                 continue
             self._last_position = commit["last_position"]
+            if self._majority_acknowledged:
+                # What a majority has is what read_all shows: a woken reader finds it.
+                wakeups_of(self.database).committed(commit["last_position"])
             return _result(commit)
         raise BackendError(
             f"{where}: lost the race for a global position {MAX_ATTEMPTS} times in a row to "
