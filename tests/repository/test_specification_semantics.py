@@ -22,7 +22,7 @@ from victor_core import (
     OrSpecification,
     Specification,
 )
-from victor_core.repository.attributes import declared_type, read_path, sort_key
+from victor_core.repository.attributes import PATH_RULE, declared_type, read_path, sort_key
 from victor_core.repository.specification import is_opaque
 
 
@@ -93,7 +93,6 @@ THING = Thing(
         (AttributeSpecification("weight", [None], op="in"), True),
         (AttributeSpecification("colour", Colour.RED), True),
         (AttributeSpecification("colour", "red"), False),
-        (AttributeSpecification("shout", "LAMP"), True),
         # Datetimes compare as instants; one without a zone is taken to be in UTC.
         (AttributeSpecification("created_at", datetime(2024, 1, 1, 12)), True),
         (
@@ -149,6 +148,20 @@ def test_a_missing_attribute_names_itself() -> None:
     with pytest.raises(ConfigurationError, match="'country'"):
         read_path(THING, ("place", "country"))
     assert read_path(Thing(), ("place", "country")) is None
+
+
+@pytest.mark.parametrize(
+    ("path", "said"),
+    [
+        ("shout", "'shout' is a property"),
+        ("place.city.upper", "'place.city' holds a str"),
+        ("labels.k.upper", "'labels.k' holds a str"),
+    ],
+)
+def test_reading_stops_at_data(path: str, said: str) -> None:
+    with pytest.raises(ConfigurationError, match=said) as refused:
+        AttributeSpecification(path, "x").is_satisfied_by(THING)
+    assert PATH_RULE in str(refused.value)
 
 
 def test_sort_keys_put_none_first_then_numbers_then_strings() -> None:

@@ -96,7 +96,13 @@ from victor_core.repository import (
     VersionCheck,
     entity_name,
 )
-from victor_core.repository.attributes import Operator, check_path, read_path, sort_key
+from victor_core.repository.attributes import (
+    PATH_RULE,
+    Operator,
+    check_path,
+    read_path,
+    sort_key,
+)
 from victor_core.repository.codec import EntityCodec
 from victor_core.repository.declared_attributes import (
     DeclaredAttribute,
@@ -123,6 +129,7 @@ from victor_core.serialization import make_converter
 
 __all__ = [
     "CONTRACT_VERSION",
+    "PATH_RULE",
     "AdvanceCheckpoint",
     "AllOf",
     "AmbientTransactionManager",

@@ -4,7 +4,7 @@
 ``DocumentStore`` that ``DocumentRepository`` turns into a complete repository.
 """
 
-from victor_core.repository.attributes import Operator
+from victor_core.repository.attributes import PATH_RULE, Operator
 from victor_core.repository.cached import CachedRepository, CacheInfo
 from victor_core.repository.document_repository import DocumentRepository
 from victor_core.repository.documents import (
@@ -28,6 +28,7 @@ from victor_core.repository.specification import (
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
+    "PATH_RULE",
     "AndSpecification",
     "AttributeSpecification",
     "BaseSpecification",

@@ -4,8 +4,10 @@ A specification names an attribute by a dotted path (``"address.city"``) and com
 value with an operator. Backends that compile specifications must give exactly the results
 of the Python meaning defined here, so it is deliberately plain:
 
-* a path walks attributes of objects and keys of mappings; ``None`` or a missing mapping
-  key on the way gives ``None``; an object without the attribute is an error (a typo);
+* a path walks only data (see :data:`PATH_RULE`): the entity's declared fields and, below
+  them, keys of mappings and fields of nested dataclass, attrs and pydantic values; ``None``
+  or a missing mapping key on the way gives ``None``; anything else (a typo, a method, a
+  property, a class attribute, a name starting with ``_``) is a :class:`ConfigurationError`;
 * ``==`` with ``None`` is "is none"; ``!=`` is the negation of ``==``;
 * ``<``, ``<=``, ``>``, ``>=`` hold only between numbers (``bool`` counts as a number, as in
   Python), between strings, or between values of another type that orders itself; with
@@ -19,6 +21,8 @@ of the Python meaning defined here, so it is deliberately plain:
 from __future__ import annotations
 
 import enum
+import functools
+import inspect
 import keyword
 import types
 import typing
@@ -31,6 +35,16 @@ from uuid import UUID
 from victor_core._records import is_record_class, record_fields
 from victor_core.errors import ConfigurationError
 from victor_core.eventsourcing.serializer import as_utc
+
+#: What an attribute path may contain, as errors and the docs state it. A path is written by
+#: whoever builds the specification, sometimes from a request's parameters, so it must never
+#: reach past the stored data into methods, properties, classes or a module's globals.
+PATH_RULE = (
+    "a path names one of the entity's declared fields and, below it, only plain data: keys "
+    "of mappings and fields of nested dataclass, attrs or pydantic values, joined by dots; "
+    "no part may start with '_' or name a method, property, class attribute or anything "
+    "else that is not a stored field"
+)
 
 
 class Operator(enum.StrEnum):
@@ -56,10 +70,12 @@ def operator_from(op: object) -> Operator:
 
 
 def check_path(path: object) -> tuple[str, ...]:
-    """The segments of the dotted attribute *path*, which must be Python identifiers.
+    """The segments of the dotted attribute *path*: identifiers that do not start with ``_``.
 
     Names are checked before anything else happens with them, so a hostile name such as
-    ``"x') OR 1=1 --"`` is refused here and never reaches a query.
+    ``"x') OR 1=1 --"`` or ``"__init__.__globals__"`` is refused here and never reaches a
+    query or an object. Whether the names are fields is checked where the entity class is
+    known (:func:`check_declared_path`) and again as values are read (:func:`read_path`).
     """
     if not isinstance(path, str) or not path:
         raise ConfigurationError(
@@ -73,26 +89,107 @@ def check_path(path: object) -> tuple[str, ...]:
                 f"{path!r} is not an attribute path: each part between dots must be a Python "
                 f"identifier (letters, digits and '_'), and {segment!r} is not"
             )
+        if segment.startswith("_"):
+            raise ConfigurationError(
+                f"{path!r} is refused: {segment!r} starts with '_'; {PATH_RULE}"
+            )
     return segments
 
 
+@functools.lru_cache(maxsize=1024)
+def declared_fields(cls: type) -> dict[str, Any] | None:
+    """The declared fields of the record class *cls* and their types; None for other types."""
+    if not is_record_class(cls):
+        return None
+    return {field.name: field.type for field in record_fields(cls)}
+
+
+def check_declared_path(record_type: type, segments: tuple[str, ...]) -> None:
+    """Refuse *segments* unless they follow :data:`PATH_RULE` through *record_type*'s types.
+
+    Where the declared types stop saying what a value is (``Any``, a union of records, a
+    name that cannot be resolved), the rest of the path is checked by :func:`read_path` on
+    the values themselves.
+    """
+    current: Any = record_type
+    for depth, segment in enumerate(segments):
+        if segment.startswith("_"):
+            raise ConfigurationError(
+                f"{'.'.join(segments)!r} is refused: {segment!r} starts with '_'; {PATH_RULE}"
+            )
+        current = without_none(current)
+        fields = declared_fields(current) if isinstance(current, type) else None
+        if fields is not None:
+            if segment not in fields:
+                raise _not_a_field(segments, depth, current)
+            current = fields[segment]
+            continue
+        origin = typing.get_origin(current)
+        container = origin if origin is not None else current
+        if isinstance(container, type) and issubclass(container, Mapping):
+            arguments = typing.get_args(current)
+            current = arguments[1] if len(arguments) == 2 else Any
+            continue
+        if isinstance(container, type) and container not in (object, Any, types.UnionType):
+            where = ".".join(segments[:depth])
+            raise ConfigurationError(
+                f"{'.'.join(segments)!r} is refused: {where!r} holds a "
+                f"{_type_name(current)} (as declared), which has no fields to read "
+                f"{segment!r} from; {PATH_RULE}"
+            )
+        return  # the declared type does not say; read_path checks the values
+
+
 def read_path(value: Any, segments: tuple[str, ...]) -> Any:
-    """The value at *segments* inside *value* (see the module docstring)."""
+    """The value at *segments* inside *value*, reading only what :data:`PATH_RULE` allows."""
     for depth, segment in enumerate(segments):
         if value is None:
             return None
+        if segment.startswith("_"):
+            raise ConfigurationError(
+                f"{'.'.join(segments)!r} is refused: {segment!r} starts with '_'; {PATH_RULE}"
+            )
         if isinstance(value, Mapping):
             value = value.get(segment)
             continue
-        try:
-            value = getattr(value, segment)
-        except AttributeError:
-            where = ".".join(segments[:depth]) or "the entity"
+        kind: type = type(value)
+        fields = declared_fields(kind)
+        if fields is None:
+            where = ".".join(segments[:depth])
             raise ConfigurationError(
-                f"{type(value).__qualname__} ({where}) has no attribute {segment!r}; check the "
-                f"spelling of {'.'.join(segments)!r} in the specification or order_by"
-            ) from None
+                f"{'.'.join(segments)!r} is refused: {where!r} holds a "
+                f"{type(value).__qualname__}, which has no fields to read {segment!r} from; "
+                f"{PATH_RULE}"
+            )
+        if segment not in fields:
+            raise _not_a_field(segments, depth, type(value))
+        value = getattr(value, segment)
     return value
+
+
+def _not_a_field(segments: tuple[str, ...], depth: int, record_type: type) -> ConfigurationError:
+    segment = segments[depth]
+    where = ".".join(segments[:depth]) or "the entity"
+    found = inspect.getattr_static(record_type, segment, _ABSENT)
+    if isinstance(found, property | functools.cached_property):
+        what = f"{segment!r} is a property, not a field"
+    elif inspect.isroutine(found) or isinstance(found, classmethod | staticmethod):
+        what = f"{segment!r} is a method, not a field"
+    elif found is not _ABSENT:
+        what = f"{segment!r} is a class attribute, not a field"
+    else:
+        what = f"it has no field {segment!r} (check the spelling)"
+    return ConfigurationError(
+        f"{'.'.join(segments)!r} is refused: {where} ({record_type.__qualname__}) is read "
+        f"by its fields and {what}; {PATH_RULE}"
+    )
+
+
+_ABSENT = object()
+
+
+def _type_name(declared: Any) -> str:
+    return declared.__qualname__ if isinstance(declared, type) else repr(declared)
 
 
 def _normalized(value: Any) -> Any:

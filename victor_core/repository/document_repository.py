@@ -24,6 +24,7 @@ from victor_core.errors import (
     VictorError,
 )
 from victor_core.eventsourcing.events import utc_now
+from victor_core.repository.attributes import check_declared_path
 from victor_core.repository.binding import BindsEntityType
 from victor_core.repository.codec import EntityCodec
 from victor_core.repository.documents import (
@@ -38,7 +39,7 @@ from victor_core.repository.entity import (
     version_default,
     version_field,
 )
-from victor_core.repository.expressions import Pushdown
+from victor_core.repository.expressions import Pushdown, comparisons, expression_of
 from victor_core.repository.ordering import order_from, sort_in_python
 from victor_core.repository.repository import (
     DEFAULT_PAGE_SIZE,
@@ -182,6 +183,8 @@ class DocumentRepository(BindsEntityType, Repository[E]):
         self._check_open()
         check_window(limit, offset)
         keys = order_from(order_by)
+        for key in keys:
+            check_declared_path(self.entity_type, key.path)
         plan = self._plan(spec)
         if limit == 0:
             return []
@@ -271,6 +274,9 @@ class DocumentRepository(BindsEntityType, Repository[E]):
                 f"find() and count() take a specification such as "
                 f"AttributeSpecification('active', True), got {spec!r}"
             )
+        # Every path is held to the entity's declared fields before the engine sees any.
+        for comparison in comparisons(expression_of(spec)):
+            check_declared_path(self.entity_type, comparison.path)
         return self.store.pushdown(spec)
 
     # -- life cycle -----------------------------------------------------------------------

@@ -86,6 +86,17 @@ def expression_of(spec: BaseSpecification[Any]) -> Expression:
     return Opaque(spec)  # pragma: no cover - is_opaque() covers every other class
 
 
+def comparisons(expression: Expression) -> list[Comparison]:
+    """Every comparison in *expression*, opaque leaves excepted (their code is the user's)."""
+    if isinstance(expression, Comparison):
+        return [expression]
+    if isinstance(expression, Opaque):
+        return []
+    if isinstance(expression, Negation):
+        return comparisons(expression.item)
+    return [each for item in expression.items for each in comparisons(item)]
+
+
 def _flatten(kind: type[AllOf | AnyOf], *parts: Expression) -> tuple[Expression, ...]:
     items: list[Expression] = []
     for part in parts:
