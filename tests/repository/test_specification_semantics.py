@@ -22,8 +22,8 @@ from victor_core import (
     OrSpecification,
     Specification,
 )
-from victor_core.repository.attributes import PATH_RULE, declared_type, read_path, sort_key
-from victor_core.repository.specification import is_opaque
+from victor_core.repository.declared_attributes import declared_type
+from victor_core.repository.specification import PATH_RULE, is_opaque, read_path, sort_key
 
 
 class Colour(enum.Enum):

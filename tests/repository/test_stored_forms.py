@@ -9,7 +9,7 @@ from uuid import UUID
 
 import pytest
 
-from victor_core.repository.stored_forms import in_default_form
+from victor_core.repository.declared_attributes import in_default_form
 from victor_core.serialization import converter, make_converter
 
 

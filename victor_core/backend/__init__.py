@@ -16,8 +16,9 @@ What lives here, by the job it does for a backend:
   :class:`SnapshotRecord`), with :func:`check_append` (and :func:`check_expected_version`).
 - **Documents**: :class:`DocumentStore` and what it reads and writes, which
   :class:`DocumentRepository` turns into a complete repository.
-- **Specification push-down**: expressions, declared attributes and path helpers that a
-  compiler to SQL or to a MongoDB filter uses, so every engine answers exactly as Python does.
+- **Specification push-down**: :class:`PushdownCompiler`, the base of a compiler to SQL or
+  to a MongoDB filter, with the expressions, declared attributes and path helpers it uses,
+  so every engine answers exactly as Python does (:data:`PATH_RULE` says what a path reads).
 - **Transactions**: the write protocol (:class:`Write` and its kinds) that a
   :class:`TransactionManager` applies in one transaction.
 - **Event loops**: :class:`LoopBinding`, for a backend whose connections stay on one loop.
@@ -27,6 +28,7 @@ What lives here, by the job it does for a backend:
 from __future__ import annotations
 
 from victor_core._records import record_fields
+from victor_core.backend.compiler import PushdownCompiler
 from victor_core.backend.contract import ContractInstance
 from victor_core.backend.event_loops import LoopBinding
 from victor_core.backend.info import CONTRACT_VERSION, BackendInfo, Capability
@@ -96,13 +98,6 @@ from victor_core.repository import (
     VersionCheck,
     entity_name,
 )
-from victor_core.repository.attributes import (
-    PATH_RULE,
-    Operator,
-    check_path,
-    read_path,
-    sort_key,
-)
 from victor_core.repository.codec import EntityCodec
 from victor_core.repository.declared_attributes import (
     DeclaredAttribute,
@@ -123,8 +118,16 @@ from victor_core.repository.expressions import (
     expression_of,
     pushdown,
 )
-from victor_core.repository.ordering import order_from, sort_in_python
-from victor_core.repository.specification import BaseSpecification
+from victor_core.repository.specification import (
+    PATH_RULE,
+    BaseSpecification,
+    Operator,
+    check_path,
+    order_from,
+    read_path,
+    sort_in_python,
+    sort_key,
+)
 from victor_core.serialization import make_converter
 
 __all__ = [
@@ -177,6 +180,7 @@ __all__ = [
     "OrderBy",
     "OrderKey",
     "Pushdown",
+    "PushdownCompiler",
     "RemoveDocument",
     "ReplaceDocument",
     "SerializationError",

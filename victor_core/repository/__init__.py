@@ -4,7 +4,6 @@
 ``DocumentStore`` that ``DocumentRepository`` turns into a complete repository.
 """
 
-from victor_core.repository.attributes import PATH_RULE, Operator
 from victor_core.repository.cached import CachedRepository, CacheInfo
 from victor_core.repository.document_repository import DocumentRepository
 from victor_core.repository.documents import (
@@ -15,13 +14,15 @@ from victor_core.repository.documents import (
     VersionCheck,
 )
 from victor_core.repository.entity import Entity, entity_name, version_field
-from victor_core.repository.ordering import OrderKey
 from victor_core.repository.repository import DEFAULT_PAGE_SIZE, OrderBy, Repository
 from victor_core.repository.specification import (
+    PATH_RULE,
     AndSpecification,
     AttributeSpecification,
     BaseSpecification,
     NotSpecification,
+    Operator,
+    OrderKey,
     OrSpecification,
     Specification,
 )

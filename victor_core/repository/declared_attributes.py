@@ -1,7 +1,7 @@
 """What an entity class declares about its attributes, as far as a query engine may compare them.
 
 Every backend that compiles specifications must compile only what gives exactly Python's
-answer (see :mod:`victor_core.repository.attributes`) and leave the rest to Python through
+answer (see :mod:`victor_core.repository.specification`) and leave the rest to Python through
 :func:`victor_core.repository.expressions.pushdown`. Whether a comparison qualifies rests on
 the types the entity class declares, not on the engine: a ``str`` attribute compared with a
 string, a number with a number, an enum with one of its own members, a list searched for an
@@ -9,9 +9,11 @@ item. That analysis is made here, once, so that SQLite, MongoDB and any later en
 on it; each backend adds only its own rules: how it names a field, which values it can bind
 exactly, what it makes of null.
 
-It also rests on what the converter wrote: a type the repository's converter stores in a form
-of its own (see :mod:`victor_core.repository.stored_forms`) has no known kind, so comparisons
-on it stay in Python.
+It also rests on what the converter wrote (:func:`in_default_form`): a ``str`` as itself, an
+enum member as its ``value``, a UUID as its canonical text, a UTC datetime as ISO 8601 text.
+A converter with hooks of its own (an enum stored by name, say) breaks that knowledge, so a
+type it stores in a form of its own has no known kind, and comparisons on it stay in Python,
+which decodes the entity and cannot be misled.
 """
 
 from __future__ import annotations
@@ -20,19 +22,18 @@ import enum
 import math
 import re
 import typing
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 import attrs
 from cattrs.preconf.json import JsonConverter
 
-from victor_core.eventsourcing.serializer import as_utc
-from victor_core.repository.attributes import Operator, declared_type
+from victor_core._records import is_record_class, record_fields
+from victor_core.eventsourcing.serializer import as_utc, dumps
 from victor_core.repository.expressions import Comparison
-from victor_core.repository.ordering import OrderKey
-from victor_core.repository.stored_forms import in_default_form
+from victor_core.repository.specification import Operator, OrderKey, without_none
 from victor_core.serialization import converter as default_converter
 
 #: Base fields the repository always stores in UTC, so their ISO text sorts as time does.
@@ -131,7 +132,7 @@ class DeclaredAttributes:
         """True when every key is one declared value of a known kind.
 
         Values of a known kind are stored as numbers or as text that sorts as they do, so an
-        engine orders them as :func:`~victor_core.repository.attributes.sort_key` does.
+        engine orders them as :func:`~victor_core.repository.specification.sort_key` does.
         """
         for key in keys:
             attribute = self.attribute(key.path)
@@ -226,3 +227,60 @@ def is_exact_number(value: object) -> bool:
     if isinstance(value, int):
         return _INT64[0] <= value <= _INT64[1]
     return isinstance(value, float) and math.isfinite(value)
+
+
+def declared_type(record_type: type, segments: tuple[str, ...]) -> Any | None:
+    """The type declared for *segments* in *record_type*, without ``None`` from Optionals.
+
+    None when some part is not a declared field (a property, say) or the path goes where
+    types are not declared; backends then leave the comparison to Python.
+    """
+    current: Any = record_type
+    for segment in segments:
+        current = without_none(current)
+        if is_record_class(current):
+            hints = {field.name: field.type for field in record_fields(current)}
+            if segment not in hints:
+                return None
+            current = hints[segment]
+        elif typing.get_origin(current) in (dict, Mapping) and len(typing.get_args(current)) == 2:
+            current = typing.get_args(current)[1]
+        else:
+            return None
+    return without_none(current)
+
+
+_SAMPLE_UUID = UUID("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0")
+_PLAIN_SAMPLES: dict[type, tuple[Any, ...]] = {
+    str: ("", "text"),
+    int: (0, -7),
+    float: (0.5, -2.0),
+    bool: (True, False),
+}
+
+
+def in_default_form(converter: JsonConverter, declared: Any) -> bool:
+    """True when *converter* writes values of the scalar type *declared* in victor's form."""
+    try:
+        if declared in _PLAIN_SAMPLES:
+            return all(_written_as(converter, v, declared, v) for v in _PLAIN_SAMPLES[declared])
+        if declared is UUID:
+            return _written_as(converter, _SAMPLE_UUID, UUID, str(_SAMPLE_UUID))
+        if declared is datetime:
+            return all(
+                _written_as(converter, moment, datetime, moment.isoformat())
+                for moment in (
+                    datetime(2024, 2, 29, 12, 30, tzinfo=UTC),
+                    datetime(2024, 2, 29, 12, 30, 1, 5, tzinfo=UTC),
+                )
+            )
+        if isinstance(declared, type) and issubclass(declared, enum.Enum):
+            return all(_written_as(converter, m, declared, m.value) for m in declared)
+    except Exception:  # a hook that cannot write a sample is not the default one
+        return False
+    return False
+
+
+def _written_as(converter: JsonConverter, value: Any, declared: Any, expected: Any) -> bool:
+    # Compared as the JSON text stored, where an IntEnum member is its number.
+    return dumps(converter.unstructure(value, declared)) == dumps(expected)

@@ -24,7 +24,6 @@ from victor_core.errors import (
     VictorError,
 )
 from victor_core.eventsourcing.events import utc_now
-from victor_core.repository.attributes import check_declared_path
 from victor_core.repository.binding import BindsEntityType
 from victor_core.repository.codec import EntityCodec
 from victor_core.repository.documents import (
@@ -40,7 +39,6 @@ from victor_core.repository.entity import (
     version_field,
 )
 from victor_core.repository.expressions import Pushdown, comparisons, expression_of
-from victor_core.repository.ordering import order_from, sort_in_python
 from victor_core.repository.repository import (
     DEFAULT_PAGE_SIZE,
     OrderBy,
@@ -49,7 +47,12 @@ from victor_core.repository.repository import (
     check_entity_id,
     check_window,
 )
-from victor_core.repository.specification import BaseSpecification
+from victor_core.repository.specification import (
+    BaseSpecification,
+    check_declared_path,
+    order_from,
+    sort_in_python,
+)
 
 E = TypeVar("E", bound=Entity)
 

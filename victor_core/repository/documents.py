@@ -15,8 +15,7 @@ from typing import Any
 import attrs
 
 from victor_core.repository.expressions import NOTHING_PUSHED, Expression, Pushdown
-from victor_core.repository.ordering import OrderKey
-from victor_core.repository.specification import BaseSpecification
+from victor_core.repository.specification import BaseSpecification, OrderKey
 
 
 @attrs.frozen

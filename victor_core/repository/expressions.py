@@ -15,14 +15,16 @@ from typing import Any
 
 import attrs
 
-from victor_core.repository.attributes import Operator, compare, read_path
 from victor_core.repository.specification import (
     AndSpecification,
     AttributeSpecification,
     BaseSpecification,
     NotSpecification,
+    Operator,
     OrSpecification,
+    compare,
     is_opaque,
+    read_path,
 )
 
 

@@ -33,7 +33,6 @@ from victor_core.backend import (
     Pushdown,
     StoredDocument,
     VersionCheck,
-    pushdown,
 )
 from victor_mongodb.client import resolved
 from victor_mongodb.database import MongoDatabase
@@ -79,7 +78,7 @@ class MongoDocumentStore(DocumentStore):
         return self.database.collated()
 
     def pushdown(self, spec: BaseSpecification[Any]) -> Pushdown:
-        return pushdown(spec, self.compiler.compiles)
+        return self.compiler.pushdown(spec)
 
     def orders_by(self, keys: Sequence[OrderKey]) -> bool:
         return self.compiler.orders_by(keys)

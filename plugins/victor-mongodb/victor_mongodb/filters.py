@@ -1,9 +1,9 @@
 """Specifications compiled to MongoDB query filters, where that gives exactly Python's answer.
 
 A comparison is compiled only when MongoDB's result is certain to equal the Python meaning
-(see :mod:`victor_core.repository.attributes`); the others are left to Python by
-:func:`victor_core.repository.expressions.pushdown`. That is decided from the types the
-entity class declares (:mod:`victor_core.repository.declared_attributes`), with MongoDB's own
+(see :mod:`victor_core.repository.specification`); the others are left to Python by
+:func:`victor_core.backend.pushdown`. That is decided from the types the entity class
+declares (:class:`victor_core.backend.PushdownCompiler`), with MongoDB's own
 rules in mind:
 
 - a boolean is not a number in MongoDB (``true`` never equals ``1``), so booleans and numbers
@@ -30,17 +30,14 @@ from typing import Any
 from cattrs.preconf.json import JsonConverter
 
 from victor_core.backend import (
-    AllOf,
-    AnyOf,
     Comparison,
     ConfigurationError,
     DeclaredAttribute,
-    DeclaredAttributes,
     Expression,
     Kind,
-    Negation,
     Operator,
     OrderKey,
+    PushdownCompiler,
     holds_declared_value,
     is_exact_number,
     stored_value,
@@ -64,27 +61,26 @@ def field_name(path: tuple[str, ...]) -> str:
     return "_id" if path == ("id",) else ".".join(path)
 
 
-class FilterCompiler:
+class FilterCompiler(PushdownCompiler[dict[str, Any], None]):
     """Compiles comparisons on one entity class to MongoDB filters and sorts.
 
     *converter* is the one the repository stores entities with. What may be compiled is
-    decided by :class:`~victor_core.repository.declared_attributes.DeclaredAttributes` with
-    MongoDB's rules (see the module docstring): booleans apart from numbers, and ``None``
-    only where no array could stand.
+    decided by :class:`~victor_core.backend.PushdownCompiler` with MongoDB's rules (see the
+    module docstring): booleans apart from numbers, and ``None`` only where no array could
+    stand.
     """
 
+    language = "a MongoDB filter"
+
     def __init__(self, entity_type: type, converter: JsonConverter | None = None) -> None:
-        self.declared = DeclaredAttributes(
-            entity_type, converter, segment_pattern=_SAFE_SEGMENT, enum_values=_enum_value
+        super().__init__(
+            entity_type,
+            converter,
+            segment_pattern=_SAFE_SEGMENT,
+            enum_values=_enum_value,
+            accepts=_bindable,
+            none_is_exact=_null_is_none,
         )
-
-    def compiles(self, comparison: Comparison) -> bool:
-        """True when MongoDB gives exactly Python's answer for *comparison*."""
-        return self.declared.compiles(comparison, _bindable, none_is_exact=_null_is_none)
-
-    def orders_by(self, keys: Sequence[OrderKey]) -> bool:
-        """True when MongoDB sorts every key as ``sort_key`` does."""
-        return self.declared.orders_by(keys)
 
     def sort(self, keys: Sequence[OrderKey]) -> list[tuple[str, int]]:
         """The sort for *keys*, ties broken by ascending id, each field named once.
@@ -101,24 +97,20 @@ class FilterCompiler:
 
     def filter(self, expression: Expression) -> dict[str, Any]:
         """The MongoDB filter for *expression* (as returned by ``pushdown``)."""
-        if isinstance(expression, Comparison):
-            return self._comparison(expression)
-        if isinstance(expression, Negation):
-            return {"$nor": [self.filter(expression.item)]}
-        if isinstance(expression, AllOf):
-            return {"$and": [self.filter(item) for item in expression.items]}
-        if isinstance(expression, AnyOf):
-            return {"$or": [self.filter(item) for item in expression.items]}
-        raise ConfigurationError(  # pushdown() never hands over an opaque leaf
-            f"cannot compile {expression!r} to a MongoDB filter"
-        )
+        return self.condition(expression, None)
 
-    def _comparison(self, comparison: Comparison) -> dict[str, Any]:
-        attribute = self.declared.attribute(comparison.path)
-        if attribute is None or not self.compiles(comparison):
-            raise ConfigurationError(  # pushdown() asked compiles() first
-                f"cannot compile {comparison!r} to a MongoDB filter"
-            )
+    def negation(self, condition: dict[str, Any]) -> dict[str, Any]:
+        return {"$nor": [condition]}
+
+    def all_of(self, conditions: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"$and": conditions}
+
+    def any_of(self, conditions: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"$or": conditions}
+
+    def comparison(
+        self, attribute: DeclaredAttribute, comparison: Comparison, params: None
+    ) -> dict[str, Any]:
         op, value = comparison.op, comparison.value
         if op is Operator.EQ and value is None:
             return _none_at(attribute)

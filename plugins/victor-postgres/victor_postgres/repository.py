@@ -34,7 +34,6 @@ from victor_core.backend import (
     VersionCheck,
     check_path,
     entity_name,
-    pushdown,
 )
 from victor_postgres.database import Connection, PostgresDatabase
 from victor_postgres.schema import SchemaPart
@@ -184,7 +183,7 @@ class PostgresDocumentStore(DocumentStore):
         return self.database
 
     def pushdown(self, spec: BaseSpecification[Any]) -> Pushdown:
-        return pushdown(spec, self.compiler.compiles)
+        return self.compiler.pushdown(spec)
 
     def orders_by(self, keys: Sequence[OrderKey]) -> bool:
         return self.compiler.orders_by(keys)

@@ -10,7 +10,7 @@ by the type of the value the converter stored, so that the answer is Python's:
 - booleans as JSONB booleans; JSON ``null`` and a missing attribute are both ``None``.
 
 Only comparisons whose result is certain to equal the Python meaning are compiled (decided
-from the declared types by :class:`~victor_core.backend.DeclaredAttributes`); the rest are
+from the declared types by :class:`~victor_core.backend.PushdownCompiler`); the rest are
 left to Python by :func:`~victor_core.backend.pushdown`. Attribute names reach SQL text only
 as checked identifiers (an index is only used for an identical expression); every value is
 a bound parameter. Every condition is two-valued (never NULL), so ``NOT`` means Python's
@@ -26,17 +26,14 @@ from typing import Any
 from cattrs.preconf.json import JsonConverter
 
 from victor_core.backend import (
-    AllOf,
-    AnyOf,
     Comparison,
     ConfigurationError,
     DeclaredAttribute,
-    DeclaredAttributes,
     Expression,
     Kind,
-    Negation,
     Operator,
     OrderKey,
+    PushdownCompiler,
     dumps,
     holds_declared_value,
     is_exact_number,
@@ -82,24 +79,23 @@ def index_expressions(attribute: DeclaredAttribute | None, path: tuple[str, ...]
     return [text_value(path), json_value(path)]
 
 
-class SpecificationCompiler:
+class SpecificationCompiler(PushdownCompiler[str, list[Any]]):
     """Compiles comparisons on one entity class to PostgreSQL conditions over JSONB.
 
     *converter* is the one the repository stores entities with.
     """
 
+    language = "SQL"
+
     def __init__(self, entity_type: type, converter: JsonConverter | None = None) -> None:
-        self.declared = DeclaredAttributes(
-            entity_type, converter, segment_pattern=_SQL_NAME, enum_values=_plain_scalar
+        super().__init__(
+            entity_type,
+            converter,
+            segment_pattern=_SQL_NAME,
+            enum_values=_plain_scalar,
+            accepts=_bindable,
+            none_is_exact=_always,
         )
-
-    def compiles(self, comparison: Comparison) -> bool:
-        """True when SQL gives exactly Python's answer for *comparison*."""
-        return self.declared.compiles(comparison, _bindable, none_is_exact=_always)
-
-    def orders_by(self, keys: Sequence[OrderKey]) -> bool:
-        """True when PostgreSQL sorts every key as ``sort_key`` does."""
-        return self.declared.orders_by(keys)
 
     def order_clause(self, keys: Sequence[OrderKey]) -> str:
         """``ORDER BY ...`` for *keys*, ties broken by id; by position without keys.
@@ -124,20 +120,20 @@ class SpecificationCompiler:
 
     def where(self, expression: Expression, params: list[Any]) -> str:
         """SQL for *expression*, appending its parameters to *params* (``$n`` numbered)."""
-        if isinstance(expression, Comparison):
-            return self._comparison(expression, params)
-        if isinstance(expression, Negation):
-            return f"NOT {self.where(expression.item, params)}"
-        if isinstance(expression, AllOf | AnyOf):
-            joiner = " AND " if isinstance(expression, AllOf) else " OR "
-            return "(" + joiner.join(self.where(item, params) for item in expression.items) + ")"
-        raise ConfigurationError(  # pushdown() never hands over an opaque leaf
-            f"cannot compile {expression!r} to SQL"
-        )
+        return self.condition(expression, params)
 
-    def _comparison(self, comparison: Comparison, params: list[Any]) -> str:
-        attribute = self.declared.attribute(comparison.path)
-        assert attribute is not None  # compiles() was asked first
+    def negation(self, condition: str) -> str:
+        return f"NOT {condition}"
+
+    def all_of(self, conditions: list[str]) -> str:
+        return "(" + " AND ".join(conditions) + ")"
+
+    def any_of(self, conditions: list[str]) -> str:
+        return "(" + " OR ".join(conditions) + ")"
+
+    def comparison(
+        self, attribute: DeclaredAttribute, comparison: Comparison, params: list[Any]
+    ) -> str:
         path, op, value = attribute.path, comparison.op, comparison.value
         x = json_value(path)
         if op in (Operator.EQ, Operator.NE):

@@ -36,7 +36,6 @@ from victor_core.backend import (
     VersionCheck,
     check_path,
     entity_name,
-    pushdown,
 )
 from victor_sqlite.database import SQLiteDatabase
 from victor_sqlite.schema import SchemaPart
@@ -176,7 +175,7 @@ class SQLiteDocumentStore(DocumentStore):
         return self.database
 
     def pushdown(self, spec: BaseSpecification[Any]) -> Pushdown:
-        return pushdown(spec, self.compiler.compiles)
+        return self.compiler.pushdown(spec)
 
     def orders_by(self, keys: Sequence[OrderKey]) -> bool:
         return self.compiler.orders_by(keys)

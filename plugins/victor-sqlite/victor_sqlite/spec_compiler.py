@@ -3,9 +3,9 @@
 Each comparison becomes a condition on ``json_extract(document, '$.path')``, the same
 expression that :func:`index_statement` indexes, so SQLite uses a declared index. Only
 comparisons whose SQL result is certain to equal the Python meaning (see
-:mod:`victor_core.repository.attributes`) are compiled; the others are left to Python by
-:func:`victor_core.repository.expressions.pushdown`. That is decided from the types the
-entity class declares (:mod:`victor_core.repository.declared_attributes`): a ``str``
+:mod:`victor_core.repository.specification`) are compiled; the others are left to Python by
+:func:`victor_core.backend.pushdown`. That is decided from the types the entity class
+declares (:class:`victor_core.backend.PushdownCompiler`): a ``str``
 attribute compared with a string, a number with a number, an enum with one of its members,
 and so on; what is SQLite's own is here: which values bind exactly, and the SQL text.
 
@@ -23,17 +23,14 @@ from typing import Any
 from cattrs.preconf.json import JsonConverter
 
 from victor_core.backend import (
-    AllOf,
-    AnyOf,
     Comparison,
     ConfigurationError,
     DeclaredAttribute,
-    DeclaredAttributes,
     Expression,
     Kind,
-    Negation,
     Operator,
     OrderKey,
+    PushdownCompiler,
     dumps,
     holds_declared_value,
     is_exact_number,
@@ -66,27 +63,26 @@ def quote_name(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-class SpecificationCompiler:
+class SpecificationCompiler(PushdownCompiler[str, list[Any]]):
     """Compiles comparisons on one entity class to SQLite conditions.
 
     *converter* is the one the repository stores entities with. What may be compiled is
-    decided by :class:`~victor_core.repository.declared_attributes.DeclaredAttributes` with
-    SQLite's rules: ASCII identifiers only (they are written into the SQL), text without NUL,
-    numbers that fit SQLite's, booleans compared as the numbers SQLite reads them as.
+    decided by :class:`~victor_core.backend.PushdownCompiler` with SQLite's rules: ASCII
+    identifiers only (they are written into the SQL), text without NUL, numbers that fit
+    SQLite's, booleans compared as the numbers SQLite reads them as.
     """
 
+    language = "SQL"
+
     def __init__(self, entity_type: type, converter: JsonConverter | None = None) -> None:
-        self.declared = DeclaredAttributes(
-            entity_type, converter, segment_pattern=_SQL_NAME, enum_values=_plain_scalar
+        super().__init__(
+            entity_type,
+            converter,
+            segment_pattern=_SQL_NAME,
+            enum_values=_plain_scalar,
+            accepts=_bindable,
+            none_is_exact=_json_null_is_none,
         )
-
-    def compiles(self, comparison: Comparison) -> bool:
-        """True when SQL gives exactly Python's answer for *comparison*."""
-        return self.declared.compiles(comparison, _bindable, none_is_exact=_json_null_is_none)
-
-    def orders_by(self, keys: Sequence[OrderKey]) -> bool:
-        """True when SQLite sorts every key as ``sort_key`` does."""
-        return self.declared.orders_by(keys)
 
     def order_clause(self, keys: Sequence[OrderKey]) -> str:
         """``ORDER BY ...`` for *keys*, ties broken by id; by position without keys."""
@@ -101,20 +97,20 @@ class SpecificationCompiler:
 
     def where(self, expression: Expression, params: list[Any]) -> str:
         """SQL for *expression*, appending its parameters to *params*."""
-        if isinstance(expression, Comparison):
-            return self._comparison(expression, params)
-        if isinstance(expression, Negation):
-            return f"NOT {self.where(expression.item, params)}"
-        if isinstance(expression, AllOf | AnyOf):
-            joiner = " AND " if isinstance(expression, AllOf) else " OR "
-            return "(" + joiner.join(self.where(item, params) for item in expression.items) + ")"
-        raise ConfigurationError(  # pushdown() never hands over an opaque leaf
-            f"cannot compile {expression!r} to SQL"
-        )
+        return self.condition(expression, params)
 
-    def _comparison(self, comparison: Comparison, params: list[Any]) -> str:
-        attribute = self.declared.attribute(comparison.path)
-        assert attribute is not None  # compiles() was asked first
+    def negation(self, condition: str) -> str:
+        return f"NOT {condition}"
+
+    def all_of(self, conditions: list[str]) -> str:
+        return "(" + " AND ".join(conditions) + ")"
+
+    def any_of(self, conditions: list[str]) -> str:
+        return "(" + " OR ".join(conditions) + ")"
+
+    def comparison(
+        self, attribute: DeclaredAttribute, comparison: Comparison, params: list[Any]
+    ) -> str:
         x, op, value = json_extract(attribute), comparison.op, comparison.value
         if op is Operator.EQ:
             if value is None:
