@@ -28,7 +28,7 @@ What lives here, by the job it does for a backend:
 from __future__ import annotations
 
 from victor_core._records import record_fields
-from victor_core.backend.compiler import PushdownCompiler
+from victor_core.backend.compiler import PushdownCompiler, SQLPushdownCompiler
 from victor_core.backend.contract import ContractInstance
 from victor_core.backend.event_loops import LoopBinding
 from victor_core.backend.info import CONTRACT_VERSION, BackendInfo, Capability
@@ -183,6 +183,7 @@ __all__ = [
     "PushdownCompiler",
     "RemoveDocument",
     "ReplaceDocument",
+    "SQLPushdownCompiler",
     "SerializationError",
     "SnapshotRecord",
     "SnapshotRecorder",

@@ -118,3 +118,27 @@ class PushdownCompiler(ABC, Generic[C, P]):
     @abstractmethod
     def any_of(self, conditions: list[C]) -> C:
         """The condition that holds where at least one of *conditions* does."""
+
+
+class SQLPushdownCompiler(PushdownCompiler[str, list[Any]]):
+    """A compiler to an SQL condition, its values bound as parameters collected in a list.
+
+    ``NOT``, ``AND`` and ``OR`` mean Python's ``not``, ``and`` and ``or`` only between
+    conditions that are never NULL, so every :meth:`comparison` must be two-valued
+    (``coalesce(..., false)``, ``IS``, ``IS NOT NULL AND ...``).
+    """
+
+    language = "SQL"
+
+    def where(self, expression: Expression, params: list[Any]) -> str:
+        """SQL for *expression*, appending its parameters to *params*."""
+        return self.condition(expression, params)
+
+    def negation(self, condition: str) -> str:
+        return f"NOT {condition}"
+
+    def all_of(self, conditions: list[str]) -> str:
+        return "(" + " AND ".join(conditions) + ")"
+
+    def any_of(self, conditions: list[str]) -> str:
+        return "(" + " OR ".join(conditions) + ")"

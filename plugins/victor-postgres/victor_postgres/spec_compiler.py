@@ -29,11 +29,10 @@ from victor_core.backend import (
     Comparison,
     ConfigurationError,
     DeclaredAttribute,
-    Expression,
     Kind,
     Operator,
     OrderKey,
-    PushdownCompiler,
+    SQLPushdownCompiler,
     dumps,
     holds_declared_value,
     is_exact_number,
@@ -79,13 +78,11 @@ def index_expressions(attribute: DeclaredAttribute | None, path: tuple[str, ...]
     return [text_value(path), json_value(path)]
 
 
-class SpecificationCompiler(PushdownCompiler[str, list[Any]]):
+class SpecificationCompiler(SQLPushdownCompiler):
     """Compiles comparisons on one entity class to PostgreSQL conditions over JSONB.
 
     *converter* is the one the repository stores entities with.
     """
-
-    language = "SQL"
 
     def __init__(self, entity_type: type, converter: JsonConverter | None = None) -> None:
         super().__init__(
@@ -117,19 +114,6 @@ class SpecificationCompiler(PushdownCompiler[str, list[Any]]):
                 f"CASE jsonb_typeof({x}) WHEN 'string' THEN {text_value(key.path)} END {way}",
             ]
         return "ORDER BY " + ", ".join(parts) + ", id ASC"
-
-    def where(self, expression: Expression, params: list[Any]) -> str:
-        """SQL for *expression*, appending its parameters to *params* (``$n`` numbered)."""
-        return self.condition(expression, params)
-
-    def negation(self, condition: str) -> str:
-        return f"NOT {condition}"
-
-    def all_of(self, conditions: list[str]) -> str:
-        return "(" + " AND ".join(conditions) + ")"
-
-    def any_of(self, conditions: list[str]) -> str:
-        return "(" + " OR ".join(conditions) + ")"
 
     def comparison(
         self, attribute: DeclaredAttribute, comparison: Comparison, params: list[Any]

@@ -26,11 +26,10 @@ from victor_core.backend import (
     Comparison,
     ConfigurationError,
     DeclaredAttribute,
-    Expression,
     Kind,
     Operator,
     OrderKey,
-    PushdownCompiler,
+    SQLPushdownCompiler,
     dumps,
     holds_declared_value,
     is_exact_number,
@@ -63,7 +62,7 @@ def quote_name(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-class SpecificationCompiler(PushdownCompiler[str, list[Any]]):
+class SpecificationCompiler(SQLPushdownCompiler):
     """Compiles comparisons on one entity class to SQLite conditions.
 
     *converter* is the one the repository stores entities with. What may be compiled is
@@ -71,8 +70,6 @@ class SpecificationCompiler(PushdownCompiler[str, list[Any]]):
     identifiers only (they are written into the SQL), text without NUL, numbers that fit
     SQLite's, booleans compared as the numbers SQLite reads them as.
     """
-
-    language = "SQL"
 
     def __init__(self, entity_type: type, converter: JsonConverter | None = None) -> None:
         super().__init__(
@@ -94,19 +91,6 @@ class SpecificationCompiler(PushdownCompiler[str, list[Any]]):
             assert attribute is not None  # orders_by() was asked first
             parts.append(f"{json_extract(attribute)} {'DESC' if key.descending else 'ASC'}")
         return "ORDER BY " + ", ".join(parts) + ", id ASC"
-
-    def where(self, expression: Expression, params: list[Any]) -> str:
-        """SQL for *expression*, appending its parameters to *params*."""
-        return self.condition(expression, params)
-
-    def negation(self, condition: str) -> str:
-        return f"NOT {condition}"
-
-    def all_of(self, conditions: list[str]) -> str:
-        return "(" + " AND ".join(conditions) + ")"
-
-    def any_of(self, conditions: list[str]) -> str:
-        return "(" + " OR ".join(conditions) + ")"
 
     def comparison(
         self, attribute: DeclaredAttribute, comparison: Comparison, params: list[Any]
