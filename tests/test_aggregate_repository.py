@@ -18,9 +18,8 @@ from victor_core import (
     ConfigurationError,
     Event,
     EventStore,
-    SnapshotRecord,
-    SnapshotRecorder,
 )
+from victor_core.backend import SnapshotRecord, SnapshotRecorder
 from victor_memory import InMemoryEventStore
 from victor_memory.event_log import InMemoryEventRecorder, MemoryEventLog
 

@@ -74,7 +74,7 @@ def test_backends_reports_a_backend_whose_info_hook_raises_and_lists_the_others(
         entry_points={"victor.backends": {"misconfigured": "misconfigured_backend"}},
         modules={
             "misconfigured_backend.py": """
-                from victor_core import hookimpl
+                from victor_core.backend import hookimpl
 
                 @hookimpl
                 def victor_backend_info():

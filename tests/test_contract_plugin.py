@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.distributions import install_distribution
-from victor_core import CONTRACT_VERSION
+from victor_core.backend import CONTRACT_VERSION
 
 pytest_plugins = ["pytester"]
 
@@ -55,7 +55,8 @@ def test_an_unknown_backend_is_a_usage_error(pytester: pytest.Pytester) -> None:
 
 
 STAGED_BACKEND = """
-    from victor_core import BackendInfo, Capability, ContractInstance, EventStore, hookimpl
+    from victor_core import EventStore
+    from victor_core.backend import BackendInfo, Capability, ContractInstance, hookimpl
     from victor_memory.event_log import InMemoryEventRecorder, MemoryEventLog
 
     @hookimpl
@@ -76,7 +77,7 @@ STAGED_BACKEND = """
 
 TESTS_ON_THE_STAGED_INSTANCE = """
     import pytest
-    from victor_core import Capability
+    from victor_core.backend import Capability
     from victor_contract_tests.plugin import requires
 
     pytestmark = pytest.mark.asyncio
@@ -128,7 +129,8 @@ ALTERED_BACKEND = """
     import asyncio
     import contextlib
 
-    from victor_core import BackendInfo, Capability, ContractInstance, EventStore, hookimpl
+    from victor_core import EventStore
+    from victor_core.backend import BackendInfo, Capability, ContractInstance, hookimpl
     from victor_memory.event_log import InMemoryEventRecorder, MemoryEventLog
 
     LOGS = {{}}
@@ -301,7 +303,8 @@ PROVISIONED_BACKEND = """
     import os
     import uuid
 
-    from victor_core import BackendInfo, Capability, ContractInstance, EventStore, hookimpl
+    from victor_core import EventStore
+    from victor_core.backend import BackendInfo, Capability, ContractInstance, hookimpl
     from victor_memory.event_log import InMemoryEventRecorder, MemoryEventLog
 
     JOURNAL = os.environ["PROVISION_JOURNAL"]

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from victor_core import (
-    Capability,
     ConfigurationError,
     default_registry,
     message_handlers,
     open_event_store,
     open_repository,
 )
+from victor_core.backend import Capability
 from victor_core.cli import main
 from victor_core.demo import TaskTracker, run_demo
 from victor_core.demo.board import CheckpointsInProcess

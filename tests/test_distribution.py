@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from victor_core import CONTRACT_VERSION
+from victor_core.backend import CONTRACT_VERSION
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -21,7 +21,8 @@ from victor_core.backend import known, parse_url
 from victor_core.backend.known import install_command, install_hint
 
 WORKING_BACKEND = """
-    from victor_core import BackendInfo, Capability, EventStore, hookimpl
+    from victor_core import EventStore
+    from victor_core.backend import BackendInfo, Capability, hookimpl
     from victor_memory.event_log import InMemoryEventRecorder, MemoryEventLog
 
     @hookimpl
@@ -172,7 +173,7 @@ def test_a_plugin_that_fails_to_load_is_reported_and_skipped(site: Path) -> None
         entry_points={"victor.plugins": {"telemetry": good, "broken": bad}},
         modules={
             f"{good}.py": """
-                from victor_core import hookimpl
+                from victor_core.backend import hookimpl
 
                 @hookimpl
                 def victor_bus_middleware(bus):
@@ -194,7 +195,7 @@ def test_a_plugin_that_fails_to_load_is_reported_and_skipped(site: Path) -> None
 
 
 RAISING_INFO = """
-    from victor_core import hookimpl
+    from victor_core.backend import hookimpl
 
     @hookimpl
     def victor_backend_info():
@@ -202,7 +203,8 @@ RAISING_INFO = """
 """
 
 LIAR_WITH_A_STORE = """
-    from victor_core import BackendInfo, Capability, EventStore, hookimpl
+    from victor_core import EventStore
+    from victor_core.backend import BackendInfo, Capability, hookimpl
     from victor_memory.event_log import InMemoryEventRecorder, MemoryEventLog
 
     class Impostor(EventStore):
@@ -250,7 +252,8 @@ def test_a_backend_refused_at_loading_never_answers_for_another(site: Path) -> N
 
 
 SCHEMED_BACKEND = """
-    from victor_core import BackendInfo, Capability, EventStore, hookimpl
+    from victor_core import EventStore
+    from victor_core.backend import BackendInfo, Capability, hookimpl
     from victor_memory.event_log import InMemoryEventRecorder, MemoryEventLog
 
     @hookimpl

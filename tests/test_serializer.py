@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from victor_core import Event, EventSerializer, SerializationError, StoredEventRecord
+from victor_core import Event, SerializationError
+from victor_core.backend import EventSerializer, StoredEventRecord
 
 
 @dataclasses.dataclass

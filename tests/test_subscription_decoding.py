@@ -6,7 +6,8 @@ import dataclasses
 
 import pytest
 
-from victor_core import Event, EventSerializer, EventStore, EventTypeRegistry, UnknownEventType
+from victor_core import Event, EventStore, EventTypeRegistry, UnknownEventType
+from victor_core.backend import EventSerializer
 from victor_memory.event_log import InMemoryEventRecorder, MemoryEventLog
 
 pytestmark = pytest.mark.asyncio

@@ -13,14 +13,13 @@ import pytest
 from victor_core import (
     ConfigurationError,
     Event,
-    EventSerializer,
     EventTypeRegistry,
     SerializationError,
-    StoredEventRecord,
     UpcasterRegistry,
     upcaster,
     upcasters,
 )
+from victor_core.backend import EventSerializer, StoredEventRecord
 from victor_core.eventsourcing.upcasting import schema_version_of
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from victor_core import ConfigurationError, parse_url
+from victor_core import ConfigurationError
+from victor_core.backend import parse_url
 
 
 @pytest.mark.parametrize(

@@ -1,20 +1,20 @@
 """victor-core: event sourcing, repositories, unit of work and CQRS for async Python.
 
-The kernel holds the domain building blocks, the storage contracts and the plugin system;
-storage engines are plugins. Backend classes such as ``InMemoryEventStore`` or
+This namespace is the application's face: the classes of the design (events, aggregates,
+repositories, the unit of work, commands and queries), the ``open_*`` functions, and the
+errors an application catches. Backend classes such as ``InMemoryEventStore`` or
 ``SQLiteEventStore`` are importable from here and resolved from the installed plugin on
-first use.
+first use. What a storage backend builds on is :mod:`victor_core.backend`; the plugin
+registry is :mod:`victor_core.plugins`.
 """
 
 from __future__ import annotations
 
+import importlib
+import warnings
 from typing import Any
 
 from victor_core._exports import MissingBackend, resolve_export
-from victor_core.backend.contract import ContractInstance
-from victor_core.backend.info import CONTRACT_VERSION, BackendInfo, Capability
-from victor_core.backend.markers import hookimpl
-from victor_core.backend.url import BackendURL, parse_url
 from victor_core.cqrs import (
     CachingQueryMiddleware,
     Command,
@@ -61,33 +61,23 @@ from victor_core.errors import (
     VictorError,
 )
 from victor_core.eventsourcing.aggregate import Aggregate
-from victor_core.eventsourcing.checkpoints import CheckpointStore
 from victor_core.eventsourcing.event_types import EventTypeRegistry, event_types
 from victor_core.eventsourcing.events import Event, new_id, utc_now
 from victor_core.eventsourcing.projection_runner import ProjectionProgress, ProjectionRunner
 from victor_core.eventsourcing.projections import EventDispatcher, Projection
-from victor_core.eventsourcing.recorder import EventRecorder
 from victor_core.eventsourcing.records import (
     ANY,
     NO_STREAM,
     STREAM_EXISTS,
     AppendResult,
-    ExpectedVersion,
-    NewEventRecord,
     RecordedEvent,
-    StoredEventRecord,
-    StreamState,
-    check_expected_version,
 )
 from victor_core.eventsourcing.repository import AggregateRepository
-from victor_core.eventsourcing.serializer import EventSerializer
-from victor_core.eventsourcing.snapshots import SnapshotRecord, SnapshotRecorder
 from victor_core.eventsourcing.store import EventStore
 from victor_core.eventsourcing.subscriptions import Subscription
 from victor_core.eventsourcing.upcasting import UpcasterRegistry, upcaster, upcasters
 from victor_core.plugins.registry import (
     Backend,
-    PluginEntry,
     PluginLoadWarning,
     PluginRegistry,
     default_registry,
@@ -95,25 +85,18 @@ from victor_core.plugins.registry import (
     open_repository,
 )
 from victor_core.repository import (
-    AndSpecification,
     AttributeSpecification,
     BaseSpecification,
     CachedRepository,
-    DocumentRepository,
-    DocumentStore,
     Entity,
-    NotSpecification,
-    Operator,
-    OrSpecification,
     Repository,
     Specification,
 )
-from victor_core.serialization import converter, make_converter
+from victor_core.serialization import converter
 from victor_core.unit_of_work import (
     EntityState,
     NotAtomic,
     PartialCommit,
-    TransactionManager,
     UnitOfWork,
     transactional,
 )
@@ -122,36 +105,27 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ANY",
-    "CONTRACT_VERSION",
     "NO_STREAM",
     "STREAM_EXISTS",
     "Aggregate",
     "AggregateNotFound",
     "AggregateRepository",
-    "AndSpecification",
     "AppendResult",
     "AttributeSpecification",
     "Backend",
     "BackendError",
-    "BackendInfo",
     "BackendNotFound",
-    "BackendURL",
     "BackendUnavailable",
     "BaseSpecification",
     "CachedRepository",
     "CachingQueryMiddleware",
-    "Capability",
     "CapabilityNotSupported",
     "CheckpointConflict",
-    "CheckpointStore",
     "Command",
     "CommandBus",
     "CommandResult",
     "ConcurrencyError",
     "ConfigurationError",
-    "ContractInstance",
-    "DocumentRepository",
-    "DocumentStore",
     "DuplicateBackend",
     "DuplicateEventId",
     "DuplicateHandler",
@@ -161,12 +135,9 @@ __all__ = [
     "EntityState",
     "Event",
     "EventDispatcher",
-    "EventRecorder",
-    "EventSerializer",
     "EventStore",
     "EventTypeConflict",
     "EventTypeRegistry",
-    "ExpectedVersion",
     "HandlerNotFound",
     "HandlerRegistry",
     "InvalidHandler",
@@ -174,13 +145,8 @@ __all__ = [
     "Mediator",
     "MessageTypeError",
     "MissingBackend",
-    "NewEventRecord",
     "NotAtomic",
-    "NotSpecification",
-    "Operator",
-    "OrSpecification",
     "PartialCommit",
-    "PluginEntry",
     "PluginLoadError",
     "PluginLoadWarning",
     "PluginRegistry",
@@ -196,15 +162,10 @@ __all__ = [
     "Repository",
     "RetryCommandMiddleware",
     "SerializationError",
-    "SnapshotRecord",
-    "SnapshotRecorder",
     "Specification",
     "StaleEntity",
     "StoreClosed",
-    "StoredEventRecord",
-    "StreamState",
     "Subscription",
-    "TransactionManager",
     "TransientError",
     "UnitOfWork",
     "UnknownEventType",
@@ -212,18 +173,14 @@ __all__ = [
     "ValidationCommandMiddleware",
     "VictorError",
     "__version__",
-    "check_expected_version",
     "command_handler",
     "converter",
     "default_registry",
     "event_types",
-    "hookimpl",
-    "make_converter",
     "message_handlers",
     "new_id",
     "open_event_store",
     "open_repository",
-    "parse_url",
     "query_handler",
     "transactional",
     "upcaster",
@@ -232,10 +189,51 @@ __all__ = [
 ]
 
 
+#: Names that were importable from here and now live under their package: old name -> module.
+#: Importing one from the root still works, with a DeprecationWarning naming the new place.
+_MOVED = {
+    "BackendInfo": "victor_core.backend",
+    "BackendURL": "victor_core.backend",
+    "CONTRACT_VERSION": "victor_core.backend",
+    "Capability": "victor_core.backend",
+    "CheckpointStore": "victor_core.backend",
+    "ContractInstance": "victor_core.backend",
+    "DocumentRepository": "victor_core.backend",
+    "DocumentStore": "victor_core.backend",
+    "EventRecorder": "victor_core.backend",
+    "EventSerializer": "victor_core.backend",
+    "ExpectedVersion": "victor_core.backend",
+    "NewEventRecord": "victor_core.backend",
+    "Operator": "victor_core.backend",
+    "SnapshotRecord": "victor_core.backend",
+    "SnapshotRecorder": "victor_core.backend",
+    "StoredEventRecord": "victor_core.backend",
+    "StreamState": "victor_core.backend",
+    "TransactionManager": "victor_core.backend",
+    "check_expected_version": "victor_core.backend",
+    "hookimpl": "victor_core.backend",
+    "make_converter": "victor_core.backend",
+    "parse_url": "victor_core.backend",
+    "AndSpecification": "victor_core.repository",
+    "NotSpecification": "victor_core.repository",
+    "OrSpecification": "victor_core.repository",
+    "PluginEntry": "victor_core.plugins",
+}
+
+
 def __getattr__(name: str) -> Any:
-    # Backend classes (InMemoryEventStore, SQLiteEventStore, ...) come from plugins.
     if name.startswith("__"):
         raise AttributeError(name)
+    home = _MOVED.get(name)
+    if home is not None:
+        warnings.warn(
+            f"importing {name} from victor_core is deprecated and will stop working in a later "
+            f"release: import it from {home} (from {home} import {name})",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(importlib.import_module(home), name)
+    # Backend classes (InMemoryEventStore, SQLiteEventStore, ...) come from plugins.
     value = resolve_export(__name__, name)
     globals()[name] = value
     return value

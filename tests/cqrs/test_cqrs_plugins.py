@@ -46,7 +46,7 @@ def install(site: Path, module: str, source: str, entry_name: str | None = None)
 
 
 TRACING_PLUGIN = """
-    from victor_core import hookimpl
+    from victor_core.backend import hookimpl
     from victor_test_plugin_log import log
 
     def tracer(name):
@@ -153,7 +153,7 @@ def test_plugin_middleware_that_is_not_async_is_refused_when_the_bus_is_built(
         site,
         "victor_test_plugin_sync",
         """
-        from victor_core import hookimpl
+        from victor_core.backend import hookimpl
 
         def sync_middleware(message, next):
             return next(message)
@@ -173,7 +173,7 @@ async def test_a_plugin_may_contribute_to_one_kind_of_bus_only(site: Path) -> No
         site,
         "victor_test_plugin_queries",
         """
-        from victor_core import hookimpl
+        from victor_core.backend import hookimpl
 
         seen = []
 

@@ -12,16 +12,14 @@ import attrs
 import pytest
 
 from victor_core import (
-    AndSpecification,
     AttributeSpecification,
     BaseSpecification,
     ConfigurationError,
     Entity,
-    NotSpecification,
-    Operator,
-    OrSpecification,
     Specification,
 )
+from victor_core.backend import Operator
+from victor_core.repository import AndSpecification, NotSpecification, OrSpecification
 from victor_core.repository.declared_attributes import declared_type
 from victor_core.repository.specification import PATH_RULE, is_opaque, read_path, sort_key
 

@@ -149,7 +149,7 @@ def _describe(function: Callable[..., Any]) -> str:
     return f"{module}.{qualname}" if module else qualname
 
 
-#: The registry the default :class:`~victor_core.EventSerializer` reads upcasters from.
+#: The registry the default :class:`~victor_core.backend.EventSerializer` reads upcasters from.
 upcasters = UpcasterRegistry()
 
 

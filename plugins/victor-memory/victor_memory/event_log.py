@@ -96,7 +96,7 @@ class MemoryEventLog:
 
 
 class InMemoryEventRecorder(EventRecorder):
-    """An :class:`~victor_core.EventRecorder` over a :class:`MemoryEventLog`."""
+    """An :class:`~victor_core.backend.EventRecorder` over a :class:`MemoryEventLog`."""
 
     def __init__(self, log: MemoryEventLog) -> None:
         self.log = log

@@ -57,7 +57,9 @@ def victor_create_event_store(url: BackendURL, options: Mapping[str, Any]) -> In
         )
     serializer = options.get("serializer")
     if serializer is not None and not isinstance(serializer, EventSerializer):
-        raise ConfigurationError("the 'serializer' option must be a victor_core.EventSerializer")
+        raise ConfigurationError(
+            "the 'serializer' option must be a victor_core.backend.EventSerializer"
+        )
     return InMemoryEventStore(name=_storage_name(url), serializer=serializer)
 
 

@@ -18,7 +18,7 @@ class MemorySnapshotShelf:
 
 
 class InMemorySnapshotRecorder(SnapshotRecorder):
-    """A :class:`~victor_core.SnapshotRecorder` over a :class:`MemorySnapshotShelf`."""
+    """A :class:`~victor_core.backend.SnapshotRecorder` over a :class:`MemorySnapshotShelf`."""
 
     def __init__(self, shelf: MemorySnapshotShelf) -> None:
         self.shelf = shelf

@@ -22,7 +22,8 @@ from scripted_server import (
     duplicate_key,
 )
 
-from victor_core import BackendError, BackendUnavailable, Capability, ConfigurationError
+from victor_core import BackendError, BackendUnavailable, ConfigurationError
+from victor_core.backend import Capability
 from victor_mongodb import MongoEventStore, MongoRepository
 from victor_mongodb.capabilities import server_capabilities
 

@@ -130,7 +130,7 @@ def stored_records(commit: dict[str, Any]) -> list[StoredEventRecord]:
 
 
 class MongoEventRecorder(EventRecorder):
-    """An :class:`~victor_core.EventRecorder` over the commit documents of one database."""
+    """An :class:`~victor_core.backend.EventRecorder` over the commit documents of one database."""
 
     def __init__(self, database: MongoDatabase, *, owns_database: bool = True) -> None:
         self.database = database

@@ -43,7 +43,9 @@ def victor_backend_info() -> BackendInfo:
 def victor_create_event_store(url: BackendURL, options: Mapping[str, Any]) -> MongoEventStore:
     serializer = options.get("serializer")
     if serializer is not None and not isinstance(serializer, EventSerializer):
-        raise ConfigurationError("the 'serializer' option must be a victor_core.EventSerializer")
+        raise ConfigurationError(
+            "the 'serializer' option must be a victor_core.backend.EventSerializer"
+        )
     connection = {k: v for k, v in options.items() if k != "serializer"}
     return MongoEventStore(url, serializer=serializer, **connection)
 

@@ -50,7 +50,7 @@ def _record(document: dict[str, Any]) -> SnapshotRecord:
 
 
 class MongoSnapshotRecorder(SnapshotRecorder):
-    """A :class:`~victor_core.SnapshotRecorder` on a shared :class:`MongoDatabase`."""
+    """A :class:`~victor_core.backend.SnapshotRecorder` on a shared :class:`MongoDatabase`."""
 
     def __init__(self, database: MongoDatabase) -> None:
         self.database = database

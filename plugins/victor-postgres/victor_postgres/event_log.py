@@ -275,7 +275,7 @@ async def _version_at_in(connection: asyncpg.Connection, stream_id: str, moment:
 
 
 class PostgresEventRecorder(EventRecorder):
-    """An :class:`~victor_core.EventRecorder` on a :class:`PostgresDatabase`.
+    """An :class:`~victor_core.backend.EventRecorder` on a :class:`PostgresDatabase`.
 
     ``owns_database`` says whether closing the recorder closes the database's pool.
     """

@@ -88,7 +88,9 @@ def victor_create_event_store(url: BackendURL, options: Mapping[str, Any]) -> Po
         )
     serializer = options.get("serializer")
     if serializer is not None and not isinstance(serializer, EventSerializer):
-        raise ConfigurationError("the 'serializer' option must be a victor_core.EventSerializer")
+        raise ConfigurationError(
+            "the 'serializer' option must be a victor_core.backend.EventSerializer"
+        )
     notify = _notify(options.get("notify", url.options.get("notify", True)))
     query = tuple((k, v) for k, v in url.query if k not in _STORE_OPTIONS)
     connection_url = attrs.evolve(url, query=query)

@@ -84,7 +84,7 @@ async def _latest_and_events_in(
 
 
 class PostgresSnapshotRecorder(SnapshotRecorder):
-    """A :class:`~victor_core.SnapshotRecorder` on a shared :class:`PostgresDatabase`."""
+    """A :class:`~victor_core.backend.SnapshotRecorder` on a shared :class:`PostgresDatabase`."""
 
     def __init__(self, database: PostgresDatabase) -> None:
         self.database = database

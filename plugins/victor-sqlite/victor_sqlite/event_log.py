@@ -236,7 +236,7 @@ class SQLiteAppendSignal(AppendSignal):
 
 
 class SQLiteEventRecorder(EventRecorder):
-    """An :class:`~victor_core.EventRecorder` on an :class:`SQLiteDatabase`.
+    """An :class:`~victor_core.backend.EventRecorder` on an :class:`SQLiteDatabase`.
 
     ``owns_database`` says whether closing the recorder closes the database (it does when
     the store opened the database itself, not when it was handed a shared one).

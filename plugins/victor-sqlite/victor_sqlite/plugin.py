@@ -55,7 +55,9 @@ def victor_create_event_store(url: BackendURL, options: Mapping[str, Any]) -> SQ
         )
     serializer = options.get("serializer")
     if serializer is not None and not isinstance(serializer, EventSerializer):
-        raise ConfigurationError("the 'serializer' option must be a victor_core.EventSerializer")
+        raise ConfigurationError(
+            "the 'serializer' option must be a victor_core.backend.EventSerializer"
+        )
     settings = SQLiteSettings.from_url(url, settings_options)
     return SQLiteEventStore(settings, serializer=serializer)
 

@@ -80,7 +80,7 @@ def _latest_and_events_in(
 
 
 class SQLiteSnapshotRecorder(SnapshotRecorder):
-    """A :class:`~victor_core.SnapshotRecorder` on a shared :class:`SQLiteDatabase`."""
+    """A :class:`~victor_core.backend.SnapshotRecorder` on a shared :class:`SQLiteDatabase`."""
 
     def __init__(self, database: SQLiteDatabase) -> None:
         self.database = database
