@@ -61,7 +61,12 @@ DEFAULT_BATCH_SIZE = 500
 
 @attrs.frozen
 class ProjectionProgress:
-    """How far a run has got, reported after each batch and returned at the end."""
+    """How far a run has got, reported after each batch and returned at the end.
+
+    *head* is the end of the log the run is heading for: its last position when the run
+    started, or the position reached once the run has gone past it (events appended since),
+    so :attr:`fraction` reads as the share of a rebuild or catch-up that is done.
+    """
 
     #: The projection's checkpoint name.
     name: str
@@ -71,11 +76,25 @@ class ProjectionProgress:
     position: int
     #: Seconds since the run started.
     elapsed: float
+    #: The last position of the log as far as the run knows (never below *position*).
+    head: int = 0
 
     @property
     def rate(self) -> float:
         """Events per second over the run so far."""
         return self.events / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def remaining(self) -> int:
+        """Positions between the checkpoint and the head: what is left to hand over."""
+        return max(self.head - self.position, 0)
+
+    @property
+    def fraction(self) -> float:
+        """How far through the log the projection is, from 0.0 to 1.0 (1.0 for an empty log)."""
+        if self.head <= 0:
+            return 1.0
+        return min(self.position / self.head, 1.0)
 
 
 ProgressCallback = Callable[[ProjectionProgress], Awaitable[None] | None]
@@ -87,7 +106,8 @@ class ProjectionRunner:
     ``checkpoints`` defaults to the event store's own (``store.checkpoints``); pass another
     :class:`~victor_core.eventsourcing.checkpoints.CheckpointStore` to keep checkpoints
     elsewhere, for instance next to the read model. ``on_progress`` is called with a
-    :class:`ProjectionProgress` after each batch.
+    :class:`ProjectionProgress` after each batch: events handled, position, the head of the
+    log and the fraction done, so that a long rebuild can show a percentage.
 
     Without a *lease*, run one runner per projection name at a time (a second one fails
     with :class:`~victor_core.errors.CheckpointConflict` rather than double-applying). With
@@ -153,6 +173,8 @@ class ProjectionRunner:
         self._subscription: Subscription | None = None
         self._lease_lost = False
         self._holding = False
+        # The head of the log the current run is heading for (see ProjectionProgress.head).
+        self._head = 0
         # Positions this runner has committed, for wait_for in the same process.
         self._handled = AppendBroadcast()
 
@@ -177,6 +199,7 @@ class ProjectionRunner:
         started = time.monotonic()
         events = 0
         position = 0
+        self._head = await self.store.last_position()
         self._stopping = False
         self._stop_requested.clear()
         try:
@@ -202,7 +225,7 @@ class ProjectionRunner:
         finally:
             if self.lease is not None:
                 await self._release_lease()
-        return ProjectionProgress(self.name, events, position, time.monotonic() - started)
+        return self._progress(events, position, started)
 
     def stop(self) -> None:
         """End :meth:`run_forever` once the batch in hand is handled and checkpointed."""
@@ -268,9 +291,7 @@ class ProjectionRunner:
                         await applying
                     raise
                 events += len(batch)
-                await self._report(
-                    ProjectionProgress(self.name, events, position, time.monotonic() - started)
-                )
+                await self._report(self._progress(events, position, started))
         finally:
             self._subscription = None
             await subscription.aclose()
@@ -405,10 +426,11 @@ class ProjectionRunner:
         follow: tuple[float, asyncio.Event | None] | None,
     ) -> ProjectionProgress:
         position = await self.checkpoints.load(self.name)
+        self._head = await self.store.last_position()
         while True:
             handled, position = await self._batch(position)
             events += handled
-            progress = ProjectionProgress(self.name, events, position, time.monotonic() - started)
+            progress = self._progress(events, position, started)
             if handled:
                 await self._report(progress)
             stop = None if follow is None else follow[1]
@@ -440,6 +462,12 @@ class ProjectionRunner:
         if not batch:
             return 0, after
         return len(batch), await self._apply(batch, after)
+
+    def _progress(self, events: int, position: int, started: float) -> ProjectionProgress:
+        self._head = max(self._head, position)
+        return ProjectionProgress(
+            self.name, events, position, time.monotonic() - started, head=self._head
+        )
 
     async def _report(self, progress: ProjectionProgress) -> None:
         if self.on_progress is not None:

@@ -140,6 +140,26 @@ async def test_progress_is_reported_after_each_batch(event_store: EventStore) ->
     assert all(report.rate >= 0 and report.elapsed >= 0 for report in reports)
 
 
+async def test_a_rebuild_reports_how_far_through_the_log_it_is(event_store: EventStore) -> None:
+    await deposit(event_store, *range(1, 11))
+    head = await event_store.last_position()
+    positions = [r.position async for r in event_store.read_all()]
+    runner = ProjectionRunner(event_store, Balances(), batch_size=4)
+    await runner.catch_up()
+    reports: list[ProjectionProgress] = []
+    runner.on_progress = reports.append
+
+    final = await runner.rebuild()
+
+    reached = [positions[3], positions[7], positions[9]]
+    assert [report.position for report in reports] == reached
+    assert [report.head for report in reports] == [head] * 3
+    assert [report.remaining for report in reports] == [head - p for p in reached]
+    assert [report.fraction for report in reports] == [p / head for p in reached]
+    assert final.fraction == 1.0
+    assert final.remaining == 0
+
+
 async def test_two_projections_keep_separate_checkpoints(event_store: EventStore) -> None:
     await deposit(event_store, 1, 2)
     ahead = ProjectionRunner(event_store, Balances(), name="ahead")
