@@ -58,6 +58,11 @@ DEFECTS = {
         ["contract_unit_of_work_repeats.py"],
         "a failed commit must leave everything it wrote, however often, exactly as it was",
     ),
+    "broken-path-check": (
+        "tests.broken_backends.repositories:path_check",
+        ["contract_specification_paths.py"],
+        "a path must be refused before any entity is read",
+    ),
     "broken-write-behind": (
         "tests.broken_backends.durability",
         ["contract_durability_crash.py"],

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from tests.broken_backends.memory_based import BrokenMemory
-from victor_core import Repository
+from victor_core import BaseSpecification, Repository
 from victor_core.backend import (
     DocumentRepository,
     Expression,
+    Pushdown,
     StoredDocument,
     VersionCheck,
     Write,
@@ -106,6 +107,25 @@ class UndoneInTheWrongOrder(BrokenMemory):
         return UndoInOrder()
 
 
+class PathsCheckedLate(DocumentRepository[Any]):
+    """Leaves a specification's paths to the engine, which reads entities before it refuses."""
+
+    def _plan(self, spec: BaseSpecification[Any] | None) -> Pushdown:
+        if spec is None:
+            return super()._plan(spec)
+        return self.store.pushdown(spec)
+
+
+class PathsUncheckedUntilRead(BrokenMemory):
+    name = "broken-path-check"
+    defect = "a specification's paths are checked only as entities are read"
+
+    def broken_repository(self, repository: Repository[Any]) -> Repository[Any]:
+        assert isinstance(repository, DocumentRepository)
+        return PathsCheckedLate(repository.entity_type, repository.store)
+
+
 query_cache = StaleQueryCache()
 update_order = UpdatesMoveToTheEnd()
 undo_order = UndoneInTheWrongOrder()
+path_check = PathsUncheckedUntilRead()

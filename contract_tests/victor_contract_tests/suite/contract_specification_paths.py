@@ -179,7 +179,7 @@ async def test_a_path_through_code_is_refused_before_any_entity_is_read(
         await READS[read](stored, spec)
 
     _says_the_rule(refused, path)
-    assert watched.read == []  # refused before the engine was asked for anything
+    assert watched.read == [], "a path must be refused before any entity is read"
 
 
 @pytest.mark.parametrize(("path", "said"), NOT_DATA, ids=[p for p, _ in NOT_DATA])
