@@ -110,6 +110,16 @@ LEFT JOIN LATERAL (
     SELECT pg_notify('{CHANNEL}', summary.last::text) WHERE $8::boolean AND summary.n > 0
 ) AS notified ON true
 """
+# The announcement of an append that has already committed, as a transaction of its own.
+# NOTIFY takes a lock, held until the notifying transaction's commit is done, that orders
+# every notifying commit on the server: announced inside the appending transaction, it would
+# make each append wait for the one before it to reach the disk. This transaction writes
+# nothing but the notification, so it need not wait for the disk (synchronous_commit off
+# for it alone), and holds that lock only for a moment.
+_ANNOUNCE = (
+    "SELECT set_config('synchronous_commit', 'off', true),"
+    f" pg_notify('{CHANNEL}', $1::bigint::text)"
+)
 _READ_STREAM = (
     f"{_SELECT} WHERE stream_id = $1 AND version BETWEEN $2 AND $3 ORDER BY version LIMIT $4"
 )
@@ -153,7 +163,11 @@ async def append_in(
 ) -> AppendResult:
     """Append *records* in the connection's transaction (or as one of its own).
 
-    With *notify*, listeners on :data:`CHANNEL` hear the last position when it commits.
+    With *notify*, listeners on :data:`CHANNEL` hear the last position when it commits:
+    in a transaction of its own, announced once it has committed (see :func:`announce_in`);
+    in the caller's transaction, announced by that transaction's commit. A caller that
+    commits many writes can pass ``notify=False`` and call :func:`announce_in` after its
+    commit instead, so that its commit does not wait behind other notifying commits.
     """
     if len(records) > SLOTS:
         raise ConfigurationError(
@@ -168,6 +182,46 @@ async def append_in(
         columns[3].append(record.data)
         columns[4].append(record.timestamp)
     expected = _expected(expected_version)
+    if connection.is_in_transaction():
+        return await _append_in(
+            connection, stream_id, records, expected_version, expected, columns, notify
+        )
+    result = await _append_in(
+        connection, stream_id, records, expected_version, expected, columns, False
+    )
+    if notify and result.positions:
+        await announce_in(connection, result.positions[-1])
+    return result
+
+
+async def announce_in(connection: asyncpg.Connection, position: int) -> None:
+    """Announce on :data:`CHANNEL` that events up to *position* have committed.
+
+    Run it after the appending transaction has committed, outside any transaction. A
+    notification the server refuses (its queue is full) is dropped: the events are
+    committed, and listeners find them at their next poll.
+    """
+    try:
+        await connection.execute(_ANNOUNCE, position)
+    except (
+        asyncpg.PostgresConnectionError,
+        asyncpg.AdminShutdownError,
+        asyncpg.IdleInTransactionSessionTimeoutError,
+    ):
+        raise
+    except asyncpg.PostgresError:
+        pass
+
+
+async def _append_in(
+    connection: asyncpg.Connection,
+    stream_id: str,
+    records: Sequence[NewEventRecord],
+    expected_version: ExpectedVersion,
+    expected: int,
+    columns: tuple[list[Any], ...],
+    notify: bool,
+) -> AppendResult:
     while True:
         try:
             row = await _insert_in(connection, stream_id, expected, columns, notify)

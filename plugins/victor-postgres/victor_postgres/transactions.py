@@ -15,6 +15,7 @@ from victor_core import EventStore
 from victor_core.backend import (
     AdvanceCheckpoint,
     AppendEvents,
+    AppendResult,
     CheckpointConflict,
     ConfigurationError,
     DocumentRepository,
@@ -27,7 +28,13 @@ from victor_core.backend import (
 )
 from victor_postgres.checkpoints import CHECKPOINTS, PostgresCheckpointStore, swap_checkpoint_in
 from victor_postgres.database import Connection, PostgresDatabase
-from victor_postgres.event_log import EVENTS, SLOTS, PostgresEventRecorder, append_in
+from victor_postgres.event_log import (
+    EVENTS,
+    SLOTS,
+    PostgresEventRecorder,
+    announce_in,
+    append_in,
+)
 from victor_postgres.repository import (
     PostgresDocumentStore,
     _Taken,
@@ -88,7 +95,7 @@ class PostgresTransactionManager:
             else:
                 assert isinstance(write.store, PostgresDocumentStore)
                 await write.store.prepare()
-        results: list[WriteResult] = await self.database.write(_apply_all, list(writes))
+        results: list[WriteResult] = await self.database.run(_commit_and_announce, list(writes))
         return results
 
     def _own(self, write: Write) -> None:
@@ -118,9 +125,25 @@ class PostgresTransactionManager:
             )
 
 
-async def _apply_all(connection: Connection, writes: list[Write]) -> list[WriteResult]:
-    """Every write, in order, inside the caller's transaction."""
-    return [await _apply(connection, write) for write in writes]
+async def _commit_and_announce(connection: Connection, writes: list[Write]) -> list[WriteResult]:
+    """Every write, in order, in one transaction; then its appends announced, once committed.
+
+    Announced after the commit rather than by it, so that this commit does not wait behind
+    every other notifying commit on the server (see :func:`announce_in`).
+    """
+    async with connection.transaction():
+        results = [await _apply(connection, write) for write in writes]
+    announced = [
+        result.positions[-1]
+        for write, result in zip(writes, results, strict=True)
+        if isinstance(write, AppendEvents)
+        and getattr(write.recorder, "notify", True)
+        and isinstance(result, AppendResult)
+        and result.positions
+    ]
+    if announced:
+        await announce_in(connection, max(announced))
+    return results
 
 
 async def _apply(connection: Connection, write: Write) -> WriteResult:
@@ -130,9 +153,8 @@ async def _apply(connection: Connection, write: Write) -> WriteResult:
             raise CheckpointConflict(write.name, write.expected, found)
         return None
     if isinstance(write, AppendEvents):
-        notify = getattr(write.recorder, "notify", True)
         return await append_in(
-            connection, write.stream_id, write.records, write.expected_version, notify=notify
+            connection, write.stream_id, write.records, write.expected_version, notify=False
         )
     assert isinstance(write.store, PostgresDocumentStore)
     table = write.store.table
