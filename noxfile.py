@@ -1,6 +1,6 @@
 """Development sessions: ``nox`` runs the default ones, exactly as CI does.
 
-- ``tests``: kernel and plugin tests, documentation examples included.
+- ``tests``: kernel, plugin and application tests, documentation examples included.
 - ``contract-<backend>``: the contract suite against each first-party backend.
 - ``lint`` (ruff) and ``typecheck`` (mypy --strict).
 - ``docs``: the documentation site, built by MkDocs in strict mode (a warning fails it).
@@ -18,6 +18,8 @@ ROOT = Path(__file__).parent
 
 #: First-party backends, each a distribution under plugins/.
 BACKENDS = sorted(p.name.removeprefix("victor-") for p in (ROOT / "plugins").glob("victor-*"))
+#: Applications built on the kernel, each a distribution under apps/ (victor-demo).
+APPS = sorted((ROOT / "apps").glob("victor-*"))
 
 nox.options.sessions = [
     "lint",
@@ -49,18 +51,20 @@ TEST_EXTRAS = {"mongodb": "[fake]"}
 
 
 def _install_project(session: nox.Session) -> None:
-    """The kernel, every first-party plugin and the contract suite, editable."""
+    """The kernel, every first-party plugin and application, and the contract suite, editable."""
     plugins = [
         f"-e{ROOT / 'plugins' / f'victor-{name}'}{TEST_EXTRAS.get(name, '')}" for name in BACKENDS
     ]
-    session.install(f"-e{ROOT}", *plugins, f"-e{ROOT / 'contract_tests'}", *TEST_TOOLS)
+    apps = [f"-e{app}" for app in APPS]
+    session.install(f"-e{ROOT}", *plugins, *apps, f"-e{ROOT / 'contract_tests'}", *TEST_TOOLS)
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Kernel tests, each plugin's own tests and the documentation examples."""
+    """Kernel tests, each plugin's and application's own tests and the documentation examples."""
     _install_project(session)
-    plugin_tests = [str(p) for p in sorted((ROOT / "plugins").glob("*/tests")) if p.is_dir()]
+    own_tests = [*(ROOT / "plugins").glob("*/tests"), *(ROOT / "apps").glob("*/tests")]
+    plugin_tests = [str(p) for p in sorted(own_tests) if p.is_dir()]
     session.run("pytest", "tests", *plugin_tests, *session.posargs)
 
 
@@ -108,7 +112,7 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", ".")
     # import-linter reads the import graph of the installed packages; their code, not their
     # dependencies, is all it needs.
-    packages = [ROOT, *(ROOT / "plugins").glob("victor-*"), ROOT / "contract_tests"]
+    packages = [ROOT, *(ROOT / "plugins").glob("victor-*"), *APPS, ROOT / "contract_tests"]
     session.install("--no-deps", *(f"-e{p}" for p in sorted(packages)))
     session.run("lint-imports")
 

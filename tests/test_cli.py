@@ -40,27 +40,6 @@ def test_a_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:
     assert "COMMAND" in capsys.readouterr().err
 
 
-def test_a_reader_that_stops_early_does_not_get_a_traceback() -> None:
-    import subprocess
-    import sys
-
-    # `victor demo | head -0`: the reader is gone before the command writes anything.
-    producer = subprocess.Popen(
-        [sys.executable, "-m", "victor_core", "demo", "--url", "memory://pipe"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    assert producer.stdout is not None
-    producer.stdout.close()
-    assert producer.stderr is not None
-    errors = producer.stderr.read()
-    producer.wait(timeout=60)
-
-    assert b"BrokenPipeError" not in errors
-    assert b"Traceback" not in errors
-    assert producer.returncode == 1
-
-
 def test_backends_reports_a_backend_whose_info_hook_raises_and_lists_the_others(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -93,3 +72,72 @@ def test_backends_reports_a_backend_whose_info_hook_raises_and_lists_the_others(
     assert rows["misconfigured"].split()[-1] == "UNAVAILABLE"
     assert "problem: misconfigured:" in captured.err
     assert "RuntimeError: no settings file" in captured.err
+
+
+def test_a_command_from_another_distribution_is_listed_and_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.support.distributions import install_distribution
+
+    site = tmp_path / "site-packages"
+    install_distribution(
+        site,
+        "victor-greeter",
+        entry_points={"victor.commands": {"greet": "greeter_command"}},
+        modules={
+            "greeter_command.py": """
+                HELP = "say hello"
+                DESCRIPTION = "Says hello to whoever is named."
+
+                def add_arguments(parser):
+                    parser.add_argument("--name", default="world")
+
+                def run(args):
+                    print(f"hello, {args.name}")
+                    return 3
+            """
+        },
+    )
+    monkeypatch.syspath_prepend(str(site))
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    listed = capsys.readouterr().out
+    assert any(line.split() == ["greet", "say", "hello"] for line in listed.splitlines())
+
+    assert main(["greet", "--name", "Ada"]) == 3
+    assert capsys.readouterr().out == "hello, Ada\n"
+
+
+def test_a_command_that_fails_to_load_names_its_distribution_and_spares_the_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.support.distributions import install_distribution
+
+    site = tmp_path / "site-packages"
+    install_distribution(
+        site,
+        "victor-broken-command",
+        entry_points={"victor.commands": {"broken": "broken_command"}},
+        modules={"broken_command.py": "raise ImportError('needs libfoo 3')\n"},
+    )
+    monkeypatch.syspath_prepend(str(site))
+
+    assert main(["broken", "--any", "argument"]) == 2
+
+    error = capsys.readouterr().err
+    assert error.startswith(
+        "victor: the 'broken' command of victor-broken-command 1.0 could not be loaded from "
+        "broken_command: ImportError: needs libfoo 3. Reinstall that distribution"
+    )
+    assert main(["backends"]) == 0
+
+
+def test_an_unknown_argument_of_a_kernel_command_is_still_refused(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["backends", "--colour"])
+
+    assert caught.value.code == 2
+    assert "unrecognized arguments: --colour" in capsys.readouterr().err

@@ -103,12 +103,16 @@ def test_victor_contract_test_proves_the_third_party_backend(third_party: Path) 
     assert f"victor contract suite v{CONTRACT_VERSION} against backend 'example'" in result.stdout
 
 
-def test_a_backend_class_without_its_plugin_says_what_to_install(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def kernel_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An environment with the kernel and its dependencies but no backend plugin at all."""
-    site = tmp_path / "kernel-only"
+    site = tmp_path_factory.mktemp("kernel-only")
     # The kernel and its own dependencies, and deliberately not victor-memory.
     pip_install_target(site, str(ROOT), "pluggy", "attrs", "cattrs", "typing_extensions")
+    return site
 
+
+def test_a_backend_class_without_its_plugin_says_what_to_install(kernel_only: Path) -> None:
     script = (
         "from victor_core import open_event_store\n"
         "try:\n"
@@ -120,7 +124,7 @@ def test_a_backend_class_without_its_plugin_says_what_to_install(tmp_path: Path)
         "except Exception as exc:\n"
         "    print(type(exc).__name__ + ':', exc)\n"
     )
-    result = run(["-c", script], site, isolated_site=True)
+    result = run(["-c", script], kernel_only, isolated_site=True)
 
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -132,6 +136,23 @@ def test_a_backend_class_without_its_plugin_says_what_to_install(tmp_path: Path)
         "BackendNotFound: no installed backend accepts URLs starting with 'memory://'"
     )
     assert lines[1].endswith(hint)
+
+
+def test_victor_demo_without_the_demo_installed_says_what_to_install(kernel_only: Path) -> None:
+    listed = run(["-m", "victor_core", "--help"], kernel_only, isolated_site=True)
+    result = run(
+        ["-m", "victor_core", "demo", "--url", "memory://"], kernel_only, isolated_site=True
+    )
+
+    hint = f"pip install {ROOT / 'apps' / 'victor-demo'}"
+    assert ["demo", "not", "installed:", "pip", "install", hint.split()[-1]] in [
+        line.split() for line in listed.stdout.splitlines()
+    ], listed.stdout
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"victor: `victor demo` comes with victor-demo, which is not installed: {hint}\n"
+    )
 
 
 def _documented_rows(markdown: Path) -> dict[str, list[str]]:

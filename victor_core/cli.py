@@ -2,8 +2,9 @@
 
 ``victor backends`` lists every installed backend with its distribution, version, URL schemes
 and declared capabilities. ``victor contract-test NAME_OR_URL [pytest args...]`` runs the
-contract suite against one of them. ``victor demo`` runs a small application that uses every
-pattern together (see :mod:`victor_core.demo`).
+contract suite against one of them. Other distributions add subcommands through the entry point
+group ``victor.commands`` (``victor demo`` comes with victor-demo); a first-party one that is not
+installed is still listed, and running it says which pip command installs it.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import argparse
 import importlib.util
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
+from typing import Any, Protocol
 
 from victor_core import cli_live, schema_command
-from victor_core.backend.known import install_command, install_hint
+from victor_core.backend.known import FIRST_PARTY_COMMANDS, install_command, install_hint
 from victor_core.backend.url import parse_url
 from victor_core.errors import VictorError
 from victor_core.plugins.registry import PluginRegistry, default_registry
@@ -90,6 +93,78 @@ def _contract_test(target: str, pytest_args: Sequence[str]) -> int:
     return int(pytest.main(args))
 
 
+#: The entry point group of ``victor`` subcommands that other distributions provide.
+COMMANDS_GROUP = "victor.commands"
+
+
+class Command(Protocol):
+    """A ``victor`` subcommand from another distribution: what its entry point names.
+
+    Usually a module. It is loaded on every ``victor`` invocation, to build the parser, so
+    it should import what it runs only in :meth:`run`.
+    """
+
+    HELP: str
+    DESCRIPTION: str
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """Declare the subcommand's arguments on *parser*."""
+
+    def run(self, args: argparse.Namespace) -> int:
+        """Run the subcommand; the return value is the exit status."""
+
+
+Runner = Callable[[argparse.Namespace], int]
+
+
+def _distribution(ep: EntryPoint) -> str:
+    return f"{ep.dist.name} {ep.dist.version}" if ep.dist is not None else "an unknown distribution"
+
+
+def _refusal(message: str) -> Runner:
+    def refuse(args: argparse.Namespace) -> int:
+        print(f"victor: {message}", file=sys.stderr)
+        return 2
+
+    return refuse
+
+
+def _add_unavailable(commands: Any, name: str, help: str, message: str) -> None:
+    """A subcommand that cannot run, listed so that ``victor NAME`` can say why."""
+    parser = commands.add_parser(name, help=help, add_help=False)
+    parser.set_defaults(runner=_refusal(message), takes_any_arguments=True)
+
+
+def _add_installed_commands(commands: Any) -> None:
+    taken = set(commands.choices)
+    found = {ep.name: ep for ep in entry_points(group=COMMANDS_GROUP) if ep.name not in taken}
+    for name in sorted(found):
+        ep = found[name]
+        try:
+            command: Command = ep.load()
+            help_text, description = command.HELP, command.DESCRIPTION
+        except Exception as exc:
+            failure = (
+                f"the {name!r} command of {_distribution(ep)} could not be loaded from "
+                f"{ep.value}: {type(exc).__name__}: {exc}. Reinstall that distribution"
+            )
+            _add_unavailable(commands, name, "could not be loaded (run it to see why)", failure)
+            continue
+        parser = commands.add_parser(name, help=help_text, description=description)
+        command.add_arguments(parser)
+        parser.set_defaults(runner=command.run)
+    for name, distribution_name in sorted(FIRST_PARTY_COMMANDS.items()):
+        if name not in commands.choices:
+            install = install_command(distribution_name)
+            _add_unavailable(
+                commands,
+                name,
+                f"not installed: {install}",
+                f"`victor {name}` comes with {distribution_name}, which is not installed: "
+                f"{install}",
+            )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``victor`` command."""
     parser = argparse.ArgumentParser(
@@ -106,23 +181,17 @@ def build_parser() -> argparse.ArgumentParser:
     contract.add_argument("backend", metavar="NAME_OR_URL", help="backend name or URL")
     contract.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed to pytest")
     schema_command.add_parser(commands)
-    demo = commands.add_parser(
-        "demo",
-        help="see every pattern work together in a small task tracker",
-        description="Runs a small task tracker (event-sourced tasks, a repository of "
-        "members, units of work, commands and cached queries through a mediator, a "
-        "projection with a checkpoint) against a backend, SQLite in a temporary directory "
-        "by default, and narrates each step.",
-    )
-    demo.add_argument("--url", help="backend name or URL (default: SQLite in --directory)")
-    demo.add_argument("--directory", help="where to keep the database (default: a temp dir)")
     cli_live.add_commands(commands)
+    _add_installed_commands(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``victor`` console script."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and not getattr(args, "takes_any_arguments", False):
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         if args.command == "backends":
             return _list_backends(default_registry())
@@ -131,11 +200,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return live
         if args.command == "schema":
             return schema_command.run(default_registry(), args.url, args.apply)
-        if args.command == "demo":
-            from victor_core.demo import main as demo
-
-            demo(args.url, args.directory)
-            return 0
+        runner: Runner | None = getattr(args, "runner", None)
+        if runner is not None:
+            return runner(args)
         return _contract_test(args.backend, args.pytest_args)
     except VictorError as exc:
         print(f"victor: {exc}", file=sys.stderr)

@@ -27,10 +27,15 @@ FIRST_PARTY_BACKENDS: dict[str, tuple[str, str]] = {
     "postgres": ("victor-postgres", "postgres"),
 }
 
+#: ``victor`` subcommands of first-party distributions -> that distribution: listed by
+#: ``victor --help`` even when it is not installed, and then they say how to install it.
+FIRST_PARTY_COMMANDS: dict[str, str] = {"demo": "victor-demo"}
+
 #: First-party distributions -> their directory in the source repository.
 CHECKOUT_PATHS: dict[str, str] = {
     **{dist: f"plugins/{dist}" for dist, _ in FIRST_PARTY_BACKENDS.values()},
     "victor-contract-tests": "contract_tests",
+    "victor-demo": "apps/victor-demo",
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from victor_core.demo.narration import plural
+from victor_demo.narration import plural
 
 
 @attrs.frozen

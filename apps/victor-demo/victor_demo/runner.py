@@ -8,20 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from victor_core.backend.url import parse_url
-from victor_core.demo.app import TaskTracker
-from victor_core.demo.narration import Narrator, Say
-from victor_core.demo.story import Story
-from victor_core.demo.summary import DemoSummary
-from victor_core.errors import BackendNotFound
-from victor_core.plugins.registry import default_registry
+from victor_demo.app import TaskTracker
+from victor_demo.narration import Narrator, Say
+from victor_demo.story import Story
+from victor_demo.summary import DemoSummary
 
 
 def default_url(directory: Path) -> str:
-    """SQLite in *directory* when its plugin is installed, else the in-memory backend."""
-    try:
-        default_registry().backend("sqlite")
-    except BackendNotFound:
-        return "memory://"
+    """SQLite in *directory*: victor-demo depends on victor-sqlite, so it is always there."""
     return f"sqlite:///{(directory / 'demo.db').as_posix()}"
 
 

@@ -14,14 +14,14 @@ from typing import Any
 
 from victor_core.cqrs.mediator import Mediator
 from victor_core.cqrs.messages import CommandResult, QueryResult
-from victor_core.demo.board import TaskBoard
-from victor_core.demo.domain import Member, Task, TaskRuleBroken, hand_over
-from victor_core.demo.messages import AssignTask, CompleteTask, OpenTask, RenameTask, ShowBoard
-from victor_core.demo.units import UnitsOfWork, member_in, task_in
 from victor_core.errors import ConcurrencyError
 from victor_core.eventsourcing.projection_runner import ProjectionProgress, ProjectionRunner
 from victor_core.repository.repository import Repository
 from victor_core.repository.specification import AttributeSpecification
+from victor_demo.board import TaskBoard
+from victor_demo.domain import Member, Task, TaskRuleBroken, hand_over
+from victor_demo.messages import AssignTask, CompleteTask, OpenTask, RenameTask, ShowBoard
+from victor_demo.units import UnitsOfWork, member_in, task_in
 
 
 class TaskCommands:

@@ -13,14 +13,14 @@ from datetime import datetime
 from typing import Any
 
 from victor_core.cqrs.messages import Command, CommandResult
-from victor_core.demo.app import TaskTracker
-from victor_core.demo.domain import Member, hand_over
-from victor_core.demo.messages import AssignTask, CompleteTask, OpenTask, RenameTask, ShowBoard
-from victor_core.demo.narration import Narrator, board_lines, names, plural, spec_text
-from victor_core.demo.summary import DemoSummary
-from victor_core.demo.units import member_in, task_in
 from victor_core.errors import ConcurrencyError, ConfigurationError
 from victor_core.repository.specification import AttributeSpecification
+from victor_demo.app import TaskTracker
+from victor_demo.domain import Member, hand_over
+from victor_demo.messages import AssignTask, CompleteTask, OpenTask, RenameTask, ShowBoard
+from victor_demo.narration import Narrator, board_lines, names, plural, spec_text
+from victor_demo.summary import DemoSummary
+from victor_demo.units import member_in, task_in
 
 
 def founding_members() -> list[Member]:

@@ -19,10 +19,10 @@ from victor_core import (
 )
 from victor_core.backend import Capability
 from victor_core.cli import main
-from victor_core.demo import TaskTracker, run_demo
-from victor_core.demo.board import CheckpointsInProcess
-from victor_core.demo.domain import Member
-from victor_core.demo.messages import AssignTask, OpenTask, ShowBoard
+from victor_demo import TaskTracker, run_demo
+from victor_demo.board import CheckpointsInProcess
+from victor_demo.domain import Member
+from victor_demo.messages import AssignTask, OpenTask, ShowBoard
 
 #: Lines every run prints, whatever the backend: one or more per step, and the summary.
 STORY = [
@@ -174,7 +174,7 @@ def test_the_demo_registers_nothing_in_the_process_wide_handlers(
     assert main(["demo", "--url", "memory://"]) == 0
 
     declared = [*message_handlers.handlers("command"), *message_handlers.handlers("query")]
-    assert not [t for t in declared if t.__module__.startswith("victor_core.demo")]
+    assert not [t for t in declared if t.__module__.startswith("victor_demo")]
 
 
 @pytest.mark.asyncio
@@ -236,3 +236,21 @@ def test_python_m_victor_core_demo_runs_to_its_summary_and_leaves_no_files(
     assert summary_line("sqlite") in result.stdout.splitlines()
     assert list(scratch.iterdir()) == []
     assert [p.name for p in tmp_path.iterdir()] == ["tmp"]
+
+
+def test_a_reader_that_stops_early_does_not_get_a_traceback() -> None:
+    # `victor demo | head -0`: the reader is gone before the command writes anything.
+    producer = subprocess.Popen(
+        [sys.executable, "-m", "victor_core", "demo", "--url", "memory://pipe"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert producer.stdout is not None
+    producer.stdout.close()
+    assert producer.stderr is not None
+    errors = producer.stderr.read()
+    producer.wait(timeout=60)
+
+    assert b"BrokenPipeError" not in errors
+    assert b"Traceback" not in errors
+    assert producer.returncode == 1

@@ -20,12 +20,6 @@ from victor_core.cqrs.mediator import Mediator
 from victor_core.cqrs.middleware.caching import CachingQueryMiddleware
 from victor_core.cqrs.middleware.retry import DEFAULT_TRANSIENT, RetryCommandMiddleware
 from victor_core.cqrs.middleware.validation import ValidationCommandMiddleware
-from victor_core.demo.board import CheckpointsInProcess, TaskBoard
-from victor_core.demo.domain import Member, Task
-from victor_core.demo.handlers import BoardQueries, TaskCommands
-from victor_core.demo.messages import ShowBoard
-from victor_core.demo.middleware import InvalidateAfterWrite, SimulatedOutage
-from victor_core.demo.units import UnitsOfWork
 from victor_core.errors import CapabilityNotSupported, ConcurrencyError, StaleEntity
 from victor_core.eventsourcing.projection_runner import ProjectionRunner
 from victor_core.eventsourcing.repository import AggregateRepository
@@ -37,6 +31,12 @@ from victor_core.plugins.registry import (
     open_repository,
 )
 from victor_core.repository.repository import Repository
+from victor_demo.board import CheckpointsInProcess, TaskBoard
+from victor_demo.domain import Member, Task
+from victor_demo.handlers import BoardQueries, TaskCommands
+from victor_demo.messages import ShowBoard
+from victor_demo.middleware import InvalidateAfterWrite, SimulatedOutage
+from victor_demo.units import UnitsOfWork
 
 
 class TaskTracker:
