@@ -120,6 +120,10 @@ def test_a_backend_class_without_its_plugin_says_what_to_install(kernel_only: Pa
         "except ImportError as exc:\n"
         "    print('ImportError:', exc)\n"
         "try:\n"
+        "    from victor_core import PostgresUnitOfWork\n"
+        "except ImportError as exc:\n"
+        "    print('ImportError:', exc)\n"
+        "try:\n"
         "    open_event_store('memory://')\n"
         "except Exception as exc:\n"
         "    print(type(exc).__name__ + ':', exc)\n"
@@ -132,10 +136,14 @@ def test_a_backend_class_without_its_plugin_says_what_to_install(kernel_only: Pa
     # pip recorded that the kernel came from this checkout, where the plugin is a directory.
     hint = f"pip install {ROOT / 'plugins' / 'victor-memory'}"
     assert lines[0].endswith(hint)
-    assert lines[1].startswith(
+    assert lines[1] == (
+        "ImportError: PostgresUnitOfWork comes from the 'postgres' backend plugin, which is not "
+        f"installed: pip install {ROOT / 'plugins' / 'victor-postgres'}"
+    )
+    assert lines[2].startswith(
         "BackendNotFound: no installed backend accepts URLs starting with 'memory://'"
     )
-    assert lines[1].endswith(hint)
+    assert lines[2].endswith(hint)
 
 
 def test_victor_demo_without_the_demo_installed_says_what_to_install(kernel_only: Path) -> None:

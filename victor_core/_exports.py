@@ -2,8 +2,9 @@
 
 ``from victor_core import SQLiteEventStore`` works when victor-sqlite is installed: the
 plugin lists the class under the entry point group ``victor.exports``, and the kernel imports
-it only when the name is asked for. When no installed plugin exports a name the seed promises,
-the ImportError says which distribution to install.
+it only when the name is asked for. When no installed plugin exports the name of a first-party
+backend's class (``FIRST_PARTY_BACKENDS`` in :mod:`victor_core.backend.known`), the ImportError
+says which distribution to install.
 """
 
 from __future__ import annotations
@@ -11,21 +12,10 @@ from __future__ import annotations
 from importlib.metadata import entry_points
 from typing import Any
 
-from victor_core.backend.known import install_hint
+from victor_core.backend.known import exporting_backend, install_hint
 from victor_core.errors import BackendNotFound, PluginLoadError
 
 EXPORTS_GROUP = "victor.exports"
-
-#: Names promised by the documentation -> the backend whose distribution provides them.
-_PROMISED = {
-    "InMemoryEventStore": "memory",
-    "InMemoryRepository": "memory",
-    "SQLiteEventStore": "sqlite",
-    "SQLiteRepository": "sqlite",
-    "SQLiteUnitOfWork": "sqlite",
-    "MongoEventStore": "mongodb",
-    "MongoRepository": "mongodb",
-}
 
 
 class MissingBackend(BackendNotFound, ImportError):
@@ -47,7 +37,7 @@ def resolve_export(module: str, name: str) -> Any:
                 f"{name} could not be imported from {ep.value} (distribution {dist}): "
                 f"{type(exc).__name__}: {exc}. Reinstall that distribution"
             ) from exc
-    backend = _PROMISED.get(name)
+    backend = exporting_backend(name)
     if backend is None:
         raise AttributeError(f"module {module!r} has no attribute {name!r}")
     raise MissingBackend(

@@ -1,6 +1,9 @@
 """First-party distributions, so that an error can say exactly what to install.
 
 This is a table of install hints, not a registry: nothing here is imported or loaded.
+:data:`FIRST_PARTY_BACKENDS` is the one list of the backends this repository ships: the
+install hints, the backend classes importable from ``victor_core`` (``_exports``) and the
+tests that compare it with ``plugins/*/pyproject.toml`` all read it.
 
 A hint must name something that installs where the user is. The first-party distributions
 live side by side in one source repository; when the kernel was installed from a checkout of
@@ -19,12 +22,38 @@ from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-#: backend name -> (distribution, the victor-core extra that pulls it in)
-FIRST_PARTY_BACKENDS: dict[str, tuple[str, str]] = {
-    "memory": ("victor-memory", "memory"),
-    "sqlite": ("victor-sqlite", "sqlite"),
-    "mongodb": ("victor-mongodb", "mongodb"),
-    "postgres": ("victor-postgres", "postgres"),
+import attrs
+
+
+@attrs.frozen
+class FirstPartyBackend:
+    """A backend this repository ships, as the kernel needs to know it while it is absent."""
+
+    #: The distribution that provides it, a directory ``plugins/<distribution>`` in a checkout.
+    distribution: str
+    #: The victor-core extra that pulls it in (``pip install 'victor-core[sqlite]'``).
+    extra: str
+    #: The classes it lists under ``victor.exports``: ``from victor_core import NAME`` without
+    #: the plugin says to install it, instead of that there is no such name.
+    exports: tuple[str, ...]
+
+
+#: backend name -> what installs it and what it exports.
+FIRST_PARTY_BACKENDS: dict[str, FirstPartyBackend] = {
+    "memory": FirstPartyBackend(
+        "victor-memory", "memory", ("InMemoryEventStore", "InMemoryRepository")
+    ),
+    "sqlite": FirstPartyBackend(
+        "victor-sqlite", "sqlite", ("SQLiteEventStore", "SQLiteRepository", "SQLiteUnitOfWork")
+    ),
+    "mongodb": FirstPartyBackend(
+        "victor-mongodb", "mongodb", ("MongoEventStore", "MongoRepository")
+    ),
+    "postgres": FirstPartyBackend(
+        "victor-postgres",
+        "postgres",
+        ("PostgresEventStore", "PostgresRepository", "PostgresUnitOfWork"),
+    ),
 }
 
 #: ``victor`` subcommands of first-party distributions -> that distribution: listed by
@@ -33,7 +62,7 @@ FIRST_PARTY_COMMANDS: dict[str, str] = {"demo": "victor-demo"}
 
 #: First-party distributions -> their directory in the source repository.
 CHECKOUT_PATHS: dict[str, str] = {
-    **{dist: f"plugins/{dist}" for dist, _ in FIRST_PARTY_BACKENDS.values()},
+    **{b.distribution: f"plugins/{b.distribution}" for b in FIRST_PARTY_BACKENDS.values()},
     "victor-contract-tests": "contract_tests",
     "victor-demo": "apps/victor-demo",
 }
@@ -90,7 +119,15 @@ def install_hint(backend: str) -> str:
             f"install the distribution that provides the {backend!r} backend (it registers an "
             f"entry point named {backend!r} in the group 'victor.backends')"
         )
-    return install_command(known[0])
+    return install_command(known.distribution)
+
+
+def exporting_backend(name: str) -> str | None:
+    """The first-party backend whose classes include *name*, if any."""
+    for backend, known in FIRST_PARTY_BACKENDS.items():
+        if name in known.exports:
+            return backend
+    return None
 
 
 def scheme_hint(scheme: str) -> str:
