@@ -15,6 +15,10 @@ every unit of work the backend has acknowledged. Jobs:
 - ``units``: commit units of work forever: unit ``n`` inserts ``1 + n % 4`` items, adds
   their number to the writer's tally (a versioned entity every unit updates) and records
   the unit as an aggregate with one event per item, all in one commit.
+- ``project``: run a projection of the log forever, its read model (``Applied``) in the same
+  storage, each batch's read-model writes and checkpoint in one commit; it prints
+  ``handled BATCH`` for every event handed to it and ``committed POSITION`` after every
+  batch committed, so a parent can kill it at a point of its progress.
 
 The children import nothing of the suite (nor pytest), only ``victor_core``, so they start
 quickly and the kills land while they work.
@@ -40,9 +44,13 @@ from victor_core import (
     Aggregate,
     AggregateRepository,
     Backend,
+    CheckpointConflict,
     Entity,
     Event,
     EventStore,
+    Projection,
+    ProjectionProgress,
+    ProjectionRunner,
     Repository,
     UnitOfWork,
     default_registry,
@@ -51,6 +59,13 @@ from victor_core.backend import BackendURL, ConcurrencyError, ContractInstance, 
 
 #: The stream and the entity the racing writers contend for.
 HOT = "hot"
+#: The projection the ``project`` job runs, and the id of its read model's one entity.
+PROJECTION = "victor-contract-applied"
+READ_MODEL = "applied"
+#: Events per batch of the ``project`` job, and how long it takes over each one: long
+#: enough that a kill following its progress lands inside a batch rather than after it.
+PROJECT_BATCH = 4
+HANDLING = 0.003
 
 
 @dataclasses.dataclass
@@ -113,6 +128,62 @@ class UnitRecord(Aggregate):
 
     def _apply_ItemCounted(self, event: ItemCounted) -> None:
         pass
+
+
+@dataclasses.dataclass
+class Applied(Entity):
+    """The ``project`` job's read model: the batch number of every event applied, in order."""
+
+    __entity_name__ = "victor_contract_applied"
+    batches: list[int] = dataclasses.field(default_factory=list)
+
+
+class Applying(Projection):
+    """Appends each event's batch number to the read model, in the batch's unit of work."""
+
+    __projection_name__ = PROJECTION
+
+    async def handle_BatchEvent(self, event: BatchEvent) -> None:
+        uow = self.unit_of_work
+        assert uow is not None, "the runner is given unit_of_work="
+        applied = await uow.get(Applied, READ_MODEL)
+        if applied is None:
+            applied = Applied(id=READ_MODEL)
+            uow.register_new(applied)
+        applied.batches.append(event.batch)
+        _say("handled", event.batch)
+        await asyncio.sleep(HANDLING)
+
+
+async def _project(backend: Backend, url: BackendURL, options: Mapping[str, Any]) -> None:
+    store = backend.create_event_store(url, options)
+    read_model = backend.create_repository(url, Applied, options)
+
+    def unit_of_work() -> UnitOfWork:
+        uow = UnitOfWork()
+        uow.register_repository(read_model, Applied)
+        return uow
+
+    def committed(progress: ProjectionProgress) -> None:
+        _say("committed", progress.position)
+
+    while True:
+        runner = ProjectionRunner(
+            store,
+            Applying(),
+            unit_of_work=unit_of_work,
+            batch_size=PROJECT_BATCH,
+            poll_interval=0.05,
+            on_progress=committed,
+        )
+        try:
+            await runner.run_forever()
+        except CheckpointConflict:
+            # A server may finish the commit a killed predecessor had already sent after
+            # this runner loaded the checkpoint: its batch was taken back with the refused
+            # checkpoint, so start again from the checkpoint as it now is.
+            continue
+        return
 
 
 def unit_size(unit: int) -> int:
@@ -255,6 +326,21 @@ def _lines(child: subprocess.Popen[str], count: int) -> str:
     return "".join(child.stdout.readline() for _ in range(count))
 
 
+def progress(child: subprocess.Popen[str], count: int | None, until: str) -> str:
+    """The next *count* lines the child prints (all when None), as it prints them.
+
+    Fewer when the child prints the line *until* (the end of the work) or ends first.
+    """
+    assert child.stdout is not None
+    lines: list[str] = []
+    while count is None or len(lines) < count:
+        line = child.stdout.readline()
+        lines.append(line)
+        if not line or line == until:
+            break
+    return "".join(lines)
+
+
 async def batches_found(store: EventStore) -> dict[str, set[int]]:
     """Check that the log holds whole batches only; return the batches found, by writer."""
     recorded = [r async for r in store.read_all(page_size=333)]
@@ -280,6 +366,11 @@ async def batches_found(store: EventStore) -> dict[str, set[int]]:
 
 def _report(number: int) -> None:
     sys.stdout.write(f"{number}\n")
+    sys.stdout.flush()
+
+
+def _say(what: str, number: int) -> None:
+    sys.stdout.write(f"{what} {number}\n")
     sys.stdout.flush()
 
 
@@ -323,6 +414,9 @@ async def _main(
     merged = {**url.options, **options}
     if job == "units":
         await _units(backend, url, merged, writer)
+        return
+    if job == "project":
+        await _project(backend, url, merged)
         return
     if job == "race-entity":
         repository = backend.create_repository(url, Tally, merged)
