@@ -123,16 +123,25 @@ _ANNOUNCE = (
 _READ_STREAM = (
     f"{_SELECT} WHERE stream_id = $1 AND version BETWEEN $2 AND $3 ORDER BY version LIMIT $4"
 )
-_READ_ALL = (
-    f"{_SELECT} WHERE position >= $1"
-    f" AND position < pg_snapshot_xmin(pg_current_snapshot())::text::bigint * {SLOTS}"
-    " ORDER BY position LIMIT $2"
+# A page of the log below the bound, and after it the first committed event at or above
+# the bound, if there is one: an event an older transaction still open holds back. Both in
+# one statement (one snapshot, one round trip); the last column says which is which.
+_READ_ALL = f"""
+WITH bound AS (
+    SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint * {SLOTS} AS position
 )
-# Committed events that the bound holds back: a transaction older than theirs is still open.
-_HELD_BACK = (
-    "SELECT EXISTS (SELECT 1 FROM victor_events WHERE position >= greatest($1::bigint,"
-    f" pg_snapshot_xmin(pg_current_snapshot())::text::bigint * {SLOTS}))"
-)
+SELECT * FROM (
+    (SELECT position, stream_id, version, event_id, type_name, schema_version, data::text,
+            timestamp, true AS visible
+     FROM victor_events WHERE position >= $1 AND position < (SELECT position FROM bound)
+     ORDER BY position LIMIT $2)
+    UNION ALL
+    (SELECT position, stream_id, version, event_id, type_name, schema_version, data::text,
+            timestamp, false
+     FROM victor_events WHERE position >= greatest($1, (SELECT position FROM bound))
+     ORDER BY position LIMIT 1)
+) AS page ORDER BY position
+"""
 _STREAM_VERSION = "SELECT coalesce(max(version), 0) FROM victor_events WHERE stream_id = $1"
 # The stream's head and its records that reuse any of the given event ids, in one statement.
 _REUSED = """
@@ -299,22 +308,30 @@ async def _read_all_in(
     sees what was appended just before it asked (read your writes) while a short
     transaction elsewhere finishes. After *wait* the page stops at the bound, as always.
     """
-    rows = await connection.fetch(_READ_ALL, from_position, limit)
-    if len(rows) < limit and wait > 0:
+    rows, held = await _page_in(connection, from_position, limit)
+    if len(rows) < limit and held and wait > 0:
         deadline = asyncio.get_running_loop().time() + wait
         pause = 0.002
-        while await connection.fetchval(_HELD_BACK, rows[-1][0] + 1 if rows else from_position):
-            if asyncio.get_running_loop().time() + pause > deadline:
-                break
+        while held and asyncio.get_running_loop().time() + pause <= deadline:
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.05)
-            more = await connection.fetch(_READ_ALL, from_position, limit)
-            if len(more) == len(rows):
-                continue
-            rows = more
-            if len(rows) == limit:
-                break
+            more, held = await _page_in(connection, from_position, limit)
+            if len(more) > len(rows):
+                rows = more
+                if len(rows) == limit:
+                    break
     return _stored(rows)
+
+
+async def _page_in(
+    connection: asyncpg.Connection, from_position: int, limit: int
+) -> tuple[list[asyncpg.Record], bool]:
+    """Up to *limit* records below the bound, and whether a committed one is held back."""
+    rows = await connection.fetch(_READ_ALL, from_position, limit)
+    if rows and not rows[-1][8]:
+        rows.pop()
+        return rows, True
+    return rows, False
 
 
 async def _stream_version_in(connection: asyncpg.Connection, stream_id: str) -> int:
