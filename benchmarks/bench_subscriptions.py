@@ -7,6 +7,12 @@ Across processes (SQLite), a child process appends at the same rate and stamps e
 with the wall-clock time before its append; the subscriber notices through ``PRAGMA
 data_version`` at the poll interval, which is the baseline there.
 
+On PostgreSQL (when a server answers at ``VICTOR_POSTGRES_URL``, by default the local one),
+in a database this script creates and drops: a subscription of the same process, woken
+through ``LISTEN``, beside the raw mechanism measured in the same run, a ``NOTIFY`` sent on
+one connection (committed without waiting for the disk, as victor announces appends) until
+a second connection listening on the channel hears it.
+
 Catch-up: the time a fresh subscription takes to deliver a log of EVENTS events, against
 iterating ``read_all`` over the same log, taking turns for a few rounds (the ratio is the
 best subscription round / the best read_all round).
@@ -26,8 +32,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import asyncpg
+
 from victor_core import Event, EventStore
 from victor_memory import InMemoryEventStore
+from victor_postgres import PostgresEventStore
+from victor_postgres.provisioning import create_database, database_url, drop_database, unique_name
 from victor_sqlite import SQLiteEventStore
 
 POLL = 0.05
@@ -69,16 +79,20 @@ async def raw_event_latency(samples: int, rate: float) -> list[float]:
 
 
 async def subscription_latency(store: EventStore, samples: int, rate: float) -> list[float]:
-    """From an append's return to a subscriber holding the event, in one process."""
+    """From an append's return to a subscriber holding the event, in one process.
+
+    An event handled before its append returned (an append that yields after its commit,
+    as PostgreSQL's does to announce it) counts as 0.
+    """
     returned: dict[int, float] = {}
-    latencies: list[float] = []
+    handled: dict[int, float] = {}
+    start = await store.last_position() + 1  # past any event appended to set the store up
 
     async def subscriber() -> None:
-        async with store.subscribe(poll_interval=POLL) as subscription:
+        async with store.subscribe(start, poll_interval=POLL) as subscription:
             async for recorded in subscription:
-                # The appender records its return before it yields, so this is always there.
-                latencies.append(time.perf_counter() - returned[recorded.position])
-                if len(latencies) == samples:
+                handled[recorded.position] = time.perf_counter()
+                if len(handled) == samples:
                     return
 
     task = asyncio.create_task(subscriber())
@@ -88,7 +102,7 @@ async def subscription_latency(store: EventStore, samples: int, rate: float) -> 
         result = await store.append("ticks", Ticked())
         returned[result.positions[-1]] = time.perf_counter()
     await task
-    return latencies
+    return [max(0.0, handled[position] - at) for position, at in returned.items()]
 
 
 _CHILD = """
@@ -129,6 +143,60 @@ async def cross_process_latency(path: Path, samples: int, rate: float) -> list[f
     await child.wait()
     await store.close()
     return latencies
+
+
+async def raw_notify_latency(url: str, samples: int, rate: float) -> list[float]:
+    """The floor on PostgreSQL: from sending a NOTIFY to another connection hearing it."""
+    sender = await asyncpg.connect(url)
+    listener = await asyncpg.connect(url)
+    await sender.execute("SET synchronous_commit = off")
+    sent: dict[int, float] = {}
+    heard: list[float] = []
+    done = asyncio.Event()
+
+    def on_notification(connection: object, pid: int, channel: str, payload: object) -> None:
+        heard.append(time.perf_counter() - sent[int(str(payload))])
+        if len(heard) == samples:
+            done.set()
+
+    await listener.add_listener("victor_bench_raw", on_notification)
+    for n in range(samples):
+        await asyncio.sleep(1 / rate)
+        sent[n] = time.perf_counter()
+        await sender.execute(f"NOTIFY victor_bench_raw, '{n}'")
+    await asyncio.wait_for(done.wait(), 30)
+    await listener.close()
+    await sender.close()
+    return heard
+
+
+async def postgres_latency(samples: int, rate: float) -> None:
+    server = (
+        os.environ.get("VICTOR_POSTGRES_URL") or "postgresql://postgres@127.0.0.1:5432/postgres"
+    )
+    name = unique_name("victor_bench")
+    try:
+        await create_database(name, server)
+    except Exception as exc:  # no server here: the other backends' figures still stand
+        print(f"  PostgreSQL skipped ({type(exc).__name__}: {exc})")
+        return
+    try:
+        url = database_url(name, server)
+        raw = await raw_notify_latency(url, samples, rate)
+        raw_p = percentiles(raw)
+        print(row("NOTIFY round trip (raw, PostgreSQL)", raw, None))
+        store = PostgresEventStore(url)
+        await store.append("setup", Ticked())  # tables created, the pool warm
+        print(
+            row(
+                "PostgreSQL subscription (LISTEN)",
+                await subscription_latency(store, samples, rate),
+                raw_p,
+            )
+        )
+        await store.close()
+    finally:
+        await drop_database(name, server)
 
 
 async def catch_up(store: EventStore, events: int) -> tuple[float, float]:
@@ -187,6 +255,8 @@ async def main(events: int, rate: float, samples: int) -> None:
             row("SQLite subscription (other process)", across, None)
             + f"   poll interval {POLL * 1000:.0f} ms, p99 - poll {p99 - POLL * 1000:.1f} ms"
         )
+
+        await postgres_latency(samples, rate)
 
         print(f"catch-up over {events} events (events/s)")
         memory = InMemoryEventStore()
