@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from victor_contract_tests.plugin import OpenEventStore, requires
+from victor_contract_tests.suite.logs import shown_by_read_all
 from victor_contract_tests.suite.sample_events import Deposited, Withdrawn
 from victor_core import EventStore, RecordedEvent
 from victor_core.backend import (
@@ -142,7 +143,8 @@ async def test_expected_version_against_a_missing_stream(
 
 
 async def test_a_rejected_batch_leaves_nothing_behind(event_store: EventStore) -> None:
-    await event_store.append("acct", Deposited(amount=1))
+    stored = await event_store.append("acct", Deposited(amount=1))
+    await shown_by_read_all(event_store, stored.positions[-1])
     before = [r.position async for r in event_store.read_all()]
 
     with pytest.raises(ConcurrencyError):
@@ -232,7 +234,8 @@ async def test_read_all_yields_interleaved_streams_in_append_order(
 ) -> None:
     plan = [("a", 1), ("b", 2), ("a", 3), ("c", 4), ("b", 5), ("a", 6)]
     for stream, amount in plan:
-        await event_store.append(stream, Deposited(amount=amount))
+        last = await event_store.append(stream, Deposited(amount=amount))
+    await shown_by_read_all(event_store, last.positions[-1])
 
     recorded = [r async for r in event_store.read_all(page_size=2)]
 
@@ -246,7 +249,8 @@ async def test_read_all_yields_interleaved_streams_in_append_order(
 @requires(Capability.GLOBAL_ORDER)
 async def test_read_all_from_a_position_and_with_a_limit(event_store: EventStore) -> None:
     for amount in range(1, 11):
-        await event_store.append(f"s{amount % 3}", Deposited(amount=amount))
+        last = await event_store.append(f"s{amount % 3}", Deposited(amount=amount))
+    await shown_by_read_all(event_store, last.positions[-1])
     everything = [r async for r in event_store.read_all()]
     fourth = everything[3].position
 
@@ -266,7 +270,8 @@ async def test_read_all_from_a_position_and_with_a_limit(event_store: EventStore
 async def test_read_all_windows_beyond_64_bit_integers_mean_the_end_of_the_log(
     event_store: EventStore,
 ) -> None:
-    await event_store.append("acct", [Deposited(amount=1), Deposited(amount=2)])
+    appended = await event_store.append("acct", [Deposited(amount=1), Deposited(amount=2)])
+    await shown_by_read_all(event_store, appended.positions[-1])
 
     everything = [r async for r in event_store.read_all(limit=2**64, page_size=2**64)]
     past_the_end = [r async for r in event_store.read_all(from_position=2**64)]

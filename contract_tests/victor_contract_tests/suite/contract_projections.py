@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from victor_contract_tests.plugin import OpenEventStore, requires
+from victor_contract_tests.suite.logs import shown_by_read_all
 from victor_contract_tests.suite.sample_events import Deposited, Withdrawn
 from victor_core import (
     EventStore,
@@ -46,33 +45,12 @@ class Balances(Projection):
         self.resets += 1
 
 
-#: Seconds an append may take to show in ``read_all`` before a test calls it lost.
-READ_ALL_LAG = 60
-
-
 async def deposit(store: EventStore, *amounts: int, stream: str = "acct") -> list[str]:
-    """Append deposits and wait until ``read_all`` shows them, which a runner reads.
-
-    A backend without ``immediate_read_all`` (PostgreSQL, while another transaction on the
-    server is open) may show an append in ``read_all`` only after it returned; a runner
-    started before would find fewer events than the test appended.
-    """
+    """Append deposits and wait until ``read_all``, which a runner reads, shows them."""
     events = [Deposited(amount=amount) for amount in amounts]
     appended = await store.append(stream, events)
     await shown_by_read_all(store, appended.positions[-1])
     return [event.id for event in events]
-
-
-async def shown_by_read_all(store: EventStore, position: int) -> None:
-    """Return once ``read_all`` shows *position* (and so every position before it)."""
-    try:
-        async with asyncio.timeout(READ_ALL_LAG):
-            while True:
-                if [r async for r in store.read_all(from_position=position, limit=1)]:
-                    return
-                await asyncio.sleep(0.01)
-    except TimeoutError:
-        pytest.fail(f"read_all did not show the appended position {position} in {READ_ALL_LAG} s")
 
 
 async def test_catch_up_hands_over_every_event_once_and_saves_the_last_position(
