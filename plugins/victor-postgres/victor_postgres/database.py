@@ -1,4 +1,4 @@
-"""One PostgreSQL database behind one asyncpg pool, shared by every victor component on it.
+"""One PostgreSQL database behind one pool of asyncpg connections, shared by every victor component.
 
 Components write plain ``async def ..._in(connection, ...)`` functions of an
 :class:`asyncpg.Connection` and run them with :meth:`PostgresDatabase.run` (a pooled
@@ -11,9 +11,10 @@ place: :func:`translate`.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Self, TypeAlias, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Self, TypeAlias, TypeVar
 
 import asyncpg
 
@@ -80,7 +81,7 @@ class PostgresDatabase:
             self.settings = url
         else:
             self.settings = PostgresSettings.create(url, **options)
-        self._pool: asyncpg.Pool | None = None
+        self._pool: _Pool | None = None
         self._open_lock: asyncio.Lock | None = None
         self._parts: set[str] = set()
         self._closed = False
@@ -107,15 +108,27 @@ class PostgresDatabase:
         self._loop.check()
         pool = self._pool or await self._open()
         try:
-            async with pool.acquire(timeout=self.settings.pool_timeout) as proxy:
-                try:
-                    # The pool hands out a proxy that behaves as the connection it wraps.
-                    return await function(cast(Connection, proxy), *args, **kwargs)
-                except _BROKEN:
-                    # Dropped by the server (or left mid-protocol): the pool must not hand
-                    # this connection out again, so the next operation gets a new one.
-                    proxy.terminate()
-                    raise
+            connection = pool.take() or await pool.acquire()
+            try:
+                result = await function(connection, *args, **kwargs)
+            except _BROKEN:
+                # Dropped by the server (or left mid-protocol): never handed out again, so
+                # the next operation gets a new connection.
+                pool.discard(connection)
+                raise
+            except Exception:
+                await pool.give_back(connection)
+                raise
+            except BaseException:
+                # Cancelled in the middle of a statement: the connection may still be
+                # busy with it, so it is not handed out again.
+                pool.discard(connection)
+                raise
+            if connection.is_in_transaction():
+                await pool.give_back(connection)
+            else:
+                pool.put(connection)
+            return result
         except VictorError:
             raise
         except (
@@ -178,7 +191,7 @@ class PostgresDatabase:
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
             raise translate(exc, settings) from exc
 
-    async def _open(self) -> asyncpg.Pool:
+    async def _open(self) -> _Pool:
         if self._pool is not None:
             return self._pool
         if self._closed:
@@ -187,24 +200,144 @@ class PostgresDatabase:
             self._open_lock = asyncio.Lock()
         async with self._open_lock:
             if self._pool is None:
-                settings = self.settings
-                try:
-                    self._pool = await asyncpg.create_pool(
-                        settings.dsn,
-                        min_size=settings.min_size,
-                        max_size=settings.max_size,
-                        timeout=settings.connect_timeout,
-                        server_settings=server_settings(settings),
-                        reset=_reset,
-                    )
-                except (
-                    asyncpg.PostgresError,
-                    asyncpg.InterfaceError,
-                    OSError,
-                    TimeoutError,
-                ) as exc:
-                    raise translate(exc, settings) from exc
+                pool = _Pool(self.connect, self.settings.max_size, self.settings.pool_timeout)
+                await pool.fill(self.settings.min_size)
+                self._pool = pool
         return self._pool
+
+
+class _Pool:
+    """The connections :meth:`PostgresDatabase.run` borrows, at most *size* of them.
+
+    Borrowing an idle connection and returning it are plain list operations: no task, no
+    timer and no statement (asyncpg's own pool spends all three on every borrow, which on
+    a short statement costs about as much as the statement itself). A caller finding
+    every connection busy waits its turn, up to *timeout* seconds.
+    """
+
+    def __init__(
+        self, connect: Callable[[], Awaitable[Connection]], size: int, timeout: float
+    ) -> None:
+        self._connect = connect
+        self._size = size
+        self._timeout = timeout
+        self._idle: list[Connection] = []
+        #: Connections open, lent or being opened.
+        self._count = 0
+        self._waiters: deque[asyncio.Future[Connection | None]] = deque()
+        self._closed = False
+
+    async def fill(self, count: int) -> None:
+        """Open connections until *count* are idle (min_size): the first borrows wait less."""
+        opened: list[Connection] = []
+        try:
+            while self._count < min(count, self._size):
+                self._count += 1
+                try:
+                    opened.append(await self._connect())
+                except BaseException:
+                    self._count -= 1
+                    raise
+        finally:
+            self._idle.extend(opened)
+
+    def take(self) -> Connection | None:
+        """An idle connection, or None."""
+        idle = self._idle
+        while idle:
+            connection = idle.pop()
+            if not connection.is_closed():
+                return connection
+            self._count -= 1
+        return None
+
+    async def acquire(self) -> Connection:
+        """A connection: an idle one, a new one below the size, or the next one returned."""
+        if self._closed:
+            raise StoreClosed("the database was closed; open a new store")
+        deadline: float | None = None
+        while True:
+            connection = self.take()
+            if connection is not None:
+                return connection
+            if self._count < self._size:
+                self._count += 1
+                try:
+                    return await self._connect()
+                except BaseException:
+                    self._count -= 1
+                    self._hand_over(None)
+                    raise
+            loop = asyncio.get_running_loop()
+            if deadline is None:
+                deadline = loop.time() + self._timeout
+            waiter: asyncio.Future[Connection | None] = loop.create_future()
+            self._waiters.append(waiter)
+            try:
+                async with asyncio.timeout_at(deadline):
+                    handed = await waiter
+            except BaseException:
+                if waiter.done() and not waiter.cancelled():
+                    # Handed a connection (or a turn) just as the wait ended: pass it on.
+                    self._hand_over(waiter.result())
+                else:
+                    waiter.cancel()
+                raise
+            if handed is not None:
+                return handed
+            if self._closed:
+                raise StoreClosed("the database was closed; open a new store")
+
+    def put(self, connection: Connection) -> None:
+        """Return a connection that is ready for the next user."""
+        if self._closed:
+            self.discard(connection)
+        else:
+            self._hand_over(connection)
+
+    async def give_back(self, connection: Connection) -> None:
+        """Return a connection that may be left inside a transaction (an interrupted one)."""
+        if connection.is_in_transaction() and not connection.is_closed():
+            try:
+                await connection.execute("ROLLBACK")
+            except BaseException:
+                self.discard(connection)
+                raise
+        self.put(connection)
+
+    def discard(self, connection: Connection) -> None:
+        """Drop a connection that must not be used again; a waiter may open a new one."""
+        connection.terminate()
+        self._count -= 1
+        self._hand_over(None)
+
+    def _hand_over(self, connection: Connection | None) -> None:
+        """Give *connection* (or, with None, a turn to open one) to the first waiter."""
+        if connection is not None and connection.is_closed():
+            self._count -= 1
+            connection = None
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(connection)
+                return
+        if connection is not None:
+            self._idle.append(connection)
+
+    async def close(self) -> None:
+        """Close the idle connections now, and the lent ones when they come back."""
+        self._closed = True
+        idle, self._idle = self._idle, []
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        self._waiters.clear()
+        for connection in idle:
+            self._count -= 1
+            try:
+                await connection.close(timeout=5)
+            except Exception:
+                connection.terminate()
 
 
 def server_settings(settings: PostgresSettings) -> dict[str, str]:
@@ -219,18 +352,6 @@ def server_settings(settings: PostgresSettings) -> dict[str, str]:
     if settings.lock_timeout is not None:
         chosen["lock_timeout"] = str(max(1, round(settings.lock_timeout * 1000)))
     return chosen
-
-
-async def _reset(connection: Connection) -> None:
-    """Make a returned connection ready for the next user, without a round trip if it is.
-
-    asyncpg's default reset runs ``RESET ALL; UNLISTEN *; ...`` on every release, a round
-    trip as long as the statement the connection was borrowed for. victor's functions leave
-    no session state behind (no ``SET``, ``LISTEN`` or session locks on pooled connections),
-    so only a transaction left open by an interrupted operation needs undoing.
-    """
-    if connection.is_in_transaction():
-        await connection.execute("ROLLBACK")
 
 
 async def _in_transaction(
