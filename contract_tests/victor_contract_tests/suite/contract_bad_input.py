@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from victor_contract_tests.plugin import OpenEventStore, OpenRepository, requires
+from victor_contract_tests.suite.logs import shown_by_read_all
 from victor_contract_tests.suite.sample_aggregates import Account
 from victor_contract_tests.suite.sample_entities import Member
 from victor_contract_tests.suite.sample_events import Deposited
@@ -63,7 +64,8 @@ async def stored_entities(repository: Repository[Member]) -> dict[str, str]:
 async def test_an_append_of_something_that_is_not_an_event_is_refused_naming_the_argument(
     event_store: EventStore, events: Any
 ) -> None:
-    await event_store.append("acct", Deposited(amount=1))
+    stored = await event_store.append("acct", Deposited(amount=1))
+    await shown_by_read_all(event_store, stored.positions[-1])
     before = await log_of(event_store)
 
     with pytest.raises(SerializationError, match=r"'acct'.*events.*Event") as caught:
@@ -98,7 +100,8 @@ async def test_a_list_holding_something_that_is_not_an_event_is_refused_naming_i
 async def test_an_event_holding_a_lone_surrogate_is_refused_naming_the_field(
     event_store: EventStore, event: Noted, named: str
 ) -> None:
-    await event_store.append("acct", Deposited(amount=1))
+    stored = await event_store.append("acct", Deposited(amount=1))
+    await shown_by_read_all(event_store, stored.positions[-1])
     before = await log_of(event_store)
 
     with pytest.raises(SerializationError, match=rf"Noted.*{named}.*surrogate"):
