@@ -1,6 +1,8 @@
 """Development sessions: ``nox`` runs the default ones, exactly as CI does.
 
 - ``tests``: kernel, plugin and application tests, documentation examples included.
+- ``tests-kernel``: the kernel's tests with no plugin installed (those that exercise a plugin
+  are skipped, each saying which).
 - ``contract-<backend>``: the contract suite against each first-party backend.
 - ``lint`` (ruff) and ``typecheck`` (mypy --strict).
 - ``docs``: the documentation site, built by MkDocs in strict mode (a warning fails it).
@@ -10,6 +12,7 @@
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
 
 import nox
@@ -25,6 +28,7 @@ nox.options.sessions = [
     "lint",
     "typecheck",
     "tests",
+    "tests-kernel",
     "docs",
     *(f"contract-{b}" for b in BACKENDS),
 ]
@@ -66,6 +70,21 @@ def tests(session: nox.Session) -> None:
     own_tests = [*(ROOT / "plugins").glob("*/tests"), *(ROOT / "apps").glob("*/tests")]
     plugin_tests = [str(p) for p in sorted(own_tests) if p.is_dir()]
     session.run("pytest", "tests", *plugin_tests, *session.posargs)
+
+
+@nox.session(name="tests-kernel")
+def tests_kernel(session: nox.Session) -> None:
+    """The kernel's tests on the kernel alone: no backend plugin, no demo, no contract suite.
+
+    victor-core depends on victor-memory so that ``pip install victor-core`` can store
+    something; the kernel's tests must not, so the kernel is installed without its
+    dependencies and then with those that are not victor distributions.
+    """
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    own = [r for r in declared["project"]["dependencies"] if not r.startswith("victor-")]
+    session.install("--no-deps", f"-e{ROOT}")
+    session.install(*own, *TEST_TOOLS)
+    session.run("pytest", "tests", "-m", "not newcomer", *session.posargs)
 
 
 def _contract_session(backend: str) -> None:

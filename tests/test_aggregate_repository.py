@@ -11,6 +11,7 @@ import logging
 
 import pytest
 
+from tests.support.backend import Database, ListRecorder, list_event_store
 from victor_core import (
     Aggregate,
     AggregateRepository,
@@ -20,8 +21,6 @@ from victor_core import (
     EventStore,
 )
 from victor_core.backend import SnapshotRecord, SnapshotRecorder
-from victor_memory import InMemoryEventStore
-from victor_memory.event_log import InMemoryEventRecorder, MemoryEventLog
 
 pytestmark = pytest.mark.asyncio
 
@@ -69,16 +68,16 @@ async def test_nonsense_snapshot_options_are_refused(
     options: dict[str, object], message: str
 ) -> None:
     with pytest.raises(ConfigurationError, match=message):
-        AggregateRepository(InMemoryEventStore(), Walker, **options)  # type: ignore[arg-type]
+        AggregateRepository(list_event_store(), Walker, **options)  # type: ignore[arg-type]
 
 
 async def test_only_aggregate_classes_can_be_stored() -> None:
     with pytest.raises(ConfigurationError, match=r"subclass of victor_core\.Aggregate"):
-        AggregateRepository(InMemoryEventStore(), dict)  # type: ignore[type-var]
+        AggregateRepository(list_event_store(), dict)  # type: ignore[type-var]
 
 
 async def test_snapshots_need_a_backend_that_keeps_them() -> None:
-    bare = EventStore(InMemoryEventRecorder(MemoryEventLog()))
+    bare = EventStore(ListRecorder(Database()))
 
     with pytest.raises(CapabilityNotSupported, match="SNAPSHOTS"):
         AggregateRepository(bare, Walker, snapshot_every=10)
@@ -91,7 +90,7 @@ async def test_snapshots_need_a_backend_that_keeps_them() -> None:
 async def test_a_lost_snapshot_does_not_fail_a_save_whose_events_were_stored(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    store = EventStore(InMemoryEventRecorder(MemoryEventLog()), snapshots=BrokenShelf())
+    store = EventStore(ListRecorder(Database()), snapshots=BrokenShelf())
     repository = AggregateRepository(store, Walker, snapshot_every=2)
 
     with caplog.at_level(logging.WARNING, logger="victor_core.eventsourcing"):
@@ -108,7 +107,7 @@ async def test_the_loaded_id_is_the_stream_id_when_the_events_do_not_set_it() ->
         def _apply_Stepped(self, event: Stepped) -> None:
             self.steps += 1
 
-    repository = AggregateRepository(InMemoryEventStore(), Anonymous)
+    repository = AggregateRepository(list_event_store(), Anonymous)
     aggregate = Anonymous()
     aggregate.id = "w-7"
     aggregate.apply(Stepped())

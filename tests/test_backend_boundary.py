@@ -14,10 +14,9 @@ from typing import Any
 import attrs
 import pytest
 
+from tests.support.backend import Database, DictDocumentStore, ListRecorder, ListRepository
 from victor_core import Entity, Event, EventStore
 from victor_core.backend import BackendContractError, BackendError
-from victor_memory.event_log import InMemoryEventRecorder, MemoryEventLog
-from victor_memory.repository import InMemoryRepository, MemoryDocumentStore
 
 pytestmark = pytest.mark.asyncio
 
@@ -28,7 +27,7 @@ class Rang(Event):
     times: int = 1
 
 
-class SloppyRecorder(InMemoryEventRecorder):
+class SloppyRecorder(ListRecorder):
     """Answers as a careless backend might: None for a version, dicts for records."""
 
     async def stream_version(self, stream_id: str) -> Any:
@@ -47,7 +46,7 @@ class SloppyRecorder(InMemoryEventRecorder):
 
 @pytest.fixture
 def store() -> EventStore:
-    return EventStore(SloppyRecorder(MemoryEventLog()))
+    return EventStore(SloppyRecorder(Database()))
 
 
 async def test_a_stream_version_that_is_not_an_int_names_the_method(store: EventStore) -> None:
@@ -76,7 +75,7 @@ async def test_an_append_that_does_not_report_an_append_result_names_the_method(
         await store.append("bare", Rang())
 
 
-class SloppyDocuments(MemoryDocumentStore[Any]):
+class SloppyDocuments(DictDocumentStore):
     """A document store answering with parsed documents and counts that are not ints."""
 
     async def load(self, entity_id: str) -> Any:
@@ -94,7 +93,7 @@ class Bell(Entity):
 
 
 async def test_a_document_store_answering_off_contract_names_its_method() -> None:
-    repo = InMemoryRepository(Bell)
+    repo = ListRepository(Bell)
     await repo.add(Bell(id="b-1", tone="A"))
     repo.store.__class__ = SloppyDocuments  # the same store, now answering carelessly
 

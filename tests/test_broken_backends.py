@@ -15,6 +15,11 @@ from pathlib import Path
 
 import pytest
 
+pytest.importorskip(
+    "victor_contract_tests", reason="tests the contract suite (victor-contract-tests)"
+)
+pytest.importorskip("victor_memory", reason="exercises the memory backend plugin (victor-memory)")
+
 from tests.support.distributions import install_distribution
 from victor_contract_tests import SUITE_DIR
 

@@ -6,23 +6,25 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.plugins import installed, needs
 from victor_core.cli import main
 
 
-def test_backends_lists_memory_with_its_distribution_schemes_and_capabilities(
+def test_backends_lists_each_backend_with_its_distribution_schemes_and_capabilities(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert main(["backends"]) == 0
 
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["backend", "distribution", "url", "schemes", "capabilities"]
-    memory = next(line for line in lines if line.startswith("memory "))
-    assert "victor-memory 0.1.0" in memory
-    assert "memory://" in memory
-    assert "event_store" in memory
-    assert "global_order" in memory
+    lists = next(line for line in lines if line.startswith("lists "))
+    assert "victor-kernel-tests 0" in lists
+    assert "lists://" in lists
+    assert "event_store" in lists
+    assert "global_order" in lists
 
 
+@needs("victor_contract_tests", "victor-contract-tests")
 def test_contract_test_of_an_unknown_backend_explains_instead_of_crashing(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -30,6 +32,18 @@ def test_contract_test_of_an_unknown_backend_explains_instead_of_crashing(
 
     error = capsys.readouterr().err
     assert error.startswith("victor: no backend named 'no-such-backend' is installed")
+
+
+@pytest.mark.skipif(installed("victor_contract_tests"), reason="the contract suite is installed")
+def test_contract_test_without_the_suite_says_which_pip_command_installs_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = Path(__file__).resolve().parents[1]
+
+    assert main(["contract-test", "lists"]) == 2
+
+    error = capsys.readouterr().err
+    assert error == f"the contract suite is not installed: pip install {root / 'contract_tests'}\n"
 
 
 def test_a_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:
@@ -68,7 +82,7 @@ def test_backends_reports_a_backend_whose_info_hook_raises_and_lists_the_others(
 
     captured = capsys.readouterr()
     rows = {line.split()[0]: line for line in captured.out.splitlines()[1:]}
-    assert "victor-memory" in rows["memory"]
+    assert "victor-kernel-tests" in rows["lists"]
     assert rows["misconfigured"].split()[-1] == "UNAVAILABLE"
     assert "problem: misconfigured:" in captured.err
     assert "RuntimeError: no settings file" in captured.err

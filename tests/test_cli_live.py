@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytest.importorskip("victor_sqlite", reason="exercises the SQLite backend plugin (victor-sqlite)")
+
 from victor_core import Event
 from victor_core.cli import main
 from victor_sqlite import SQLiteEventStore

@@ -10,6 +10,11 @@ from pathlib import Path
 
 import pytest
 
+pytest.importorskip(
+    "victor_contract_tests", reason="tests the contract suite (victor-contract-tests)"
+)
+pytest.importorskip("victor_memory", reason="exercises the memory backend plugin (victor-memory)")
+
 from tests.support.distributions import install_distribution
 from victor_core.backend import CONTRACT_VERSION
 

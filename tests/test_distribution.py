@@ -53,6 +53,7 @@ def run(
 @pytest.fixture(scope="module")
 def third_party(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example backend project, pip-installed into its own directory."""
+    pytest.importorskip("victor_memory", reason="lists the example next to victor-memory")
     target = tmp_path_factory.mktemp("third-party-site")
     pip_install_target(target, str(ROOT / "examples" / "victor-example-backend"))
     return target

@@ -16,6 +16,10 @@ from pathlib import Path
 
 import pytest
 
+pytest.importorskip("victor_memory", reason="runs what README's install gives: victor-memory")
+pytest.importorskip("victor_sqlite", reason="runs what README's install gives: victor-sqlite")
+pytest.importorskip("victor_demo", reason="runs what README's install gives: victor-demo")
+
 from tests.support.markdown import CodeBlock, code_blocks, required_modules, run_blocks
 
 ROOT = Path(__file__).resolve().parents[1]

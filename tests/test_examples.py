@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+pytest.importorskip("victor_memory", reason="runs what README's install gives: victor-memory")
+pytest.importorskip("victor_sqlite", reason="runs what README's install gives: victor-sqlite")
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 #: Each example, with a line its output must contain: the outcome it exists to show.

@@ -11,6 +11,8 @@ import dataclasses
 
 import pytest
 
+pytest.importorskip("victor_memory", reason="exercises the memory backend plugin (victor-memory)")
+
 from victor_core import (
     CapabilityNotSupported,
     ConfigurationError,

@@ -23,7 +23,7 @@ from victor_core.backend.known import install_command, install_hint
 WORKING_BACKEND = """
     from victor_core import EventStore
     from victor_core.backend import BackendInfo, Capability, hookimpl
-    from victor_memory.event_log import InMemoryEventRecorder, MemoryEventLog
+    from tests.support.backend import ListRecorder, Database
 
     @hookimpl
     def victor_backend_info():
@@ -32,7 +32,7 @@ WORKING_BACKEND = """
 
     @hookimpl
     def victor_create_event_store(url, options):
-        return EventStore(InMemoryEventRecorder(MemoryEventLog()))
+        return EventStore(ListRecorder(Database()))
 """
 
 
@@ -66,7 +66,7 @@ def test_an_unknown_backend_lists_the_installed_ones_and_says_what_to_install() 
 
     message = str(caught.value)
     assert "'cassandra'" in message
-    assert "memory (victor-memory" in message
+    assert "lists (victor-kernel-tests" in message
     assert "victor.backends" in message
 
 
@@ -126,7 +126,7 @@ def test_a_broken_backend_names_its_entry_point_and_distribution_and_spares_the_
     assert "needs libfoo 3" in message
     assert isinstance(caught.value.__cause__, ImportError)
     # The other backends keep working.
-    assert isinstance(registry.open_event_store("memory://"), EventStore)
+    assert isinstance(registry.open_event_store("lists://"), EventStore)
 
 
 def test_two_distributions_claiming_one_name_is_an_error_naming_both(site: Path) -> None:
@@ -205,7 +205,7 @@ RAISING_INFO = """
 LIAR_WITH_A_STORE = """
     from victor_core import EventStore
     from victor_core.backend import BackendInfo, Capability, hookimpl
-    from victor_memory.event_log import InMemoryEventRecorder, MemoryEventLog
+    from tests.support.backend import ListRecorder, Database
 
     class Impostor(EventStore):
         pass
@@ -216,7 +216,7 @@ LIAR_WITH_A_STORE = """
 
     @hookimpl
     def victor_create_event_store(url, options):
-        return Impostor(InMemoryEventRecorder(MemoryEventLog()))
+        return Impostor(ListRecorder(Database()))
 """
 
 
@@ -234,27 +234,27 @@ def test_a_backend_whose_info_hook_raises_is_a_load_error_that_spares_the_others
     assert "victor-raising 1.0" in message
     assert f"/etc/{name}.toml is missing" in message
     assert isinstance(caught.value.__cause__, RuntimeError)
-    assert isinstance(registry.open_event_store("memory://"), EventStore)
+    assert isinstance(registry.open_event_store("lists://"), EventStore)
 
 
 def test_a_backend_refused_at_loading_never_answers_for_another(site: Path) -> None:
     name = unique("impostor")
     install_backend(site, name, "victor-impostor", LIAR_WITH_A_STORE)
     registry = PluginRegistry()
-    registry.backend("memory")
+    registry.backend("lists")
 
     with pytest.raises(PluginLoadError, match="must equal its entry point name"):
         registry.backend(name)
 
-    store = registry.open_event_store("memory://")
-    assert type(store).__name__ == "InMemoryEventStore"
-    assert registry.backend("memory").info.name == "memory"
+    store = registry.open_event_store("lists://")
+    assert type(store) is EventStore
+    assert registry.backend("lists").info.name == "lists"
 
 
 SCHEMED_BACKEND = """
     from victor_core import EventStore
     from victor_core.backend import BackendInfo, Capability, hookimpl
-    from victor_memory.event_log import InMemoryEventRecorder, MemoryEventLog
+    from tests.support.backend import ListRecorder, Database
 
     @hookimpl
     def victor_backend_info():
@@ -263,7 +263,7 @@ SCHEMED_BACKEND = """
 
     @hookimpl
     def victor_create_event_store(url, options):
-        return EventStore(InMemoryEventRecorder(MemoryEventLog()))
+        return EventStore(ListRecorder(Database()))
 """
 
 
@@ -311,8 +311,8 @@ def test_a_scheme_nobody_declares_lists_the_schemes_and_the_backends_that_failed
 
     message = str(caught.value)
     assert f"no installed backend accepts URLs starting with '{scheme}://'" in message
-    assert "sqlite: sqlite://, sqlite+aiosqlite://" in message
+    assert "lists: lists://" in message
     assert "url_schemes" in message
     assert "needs libpq 16" in message
     # The broken backend spares URLs that other backends declare.
-    assert isinstance(registry.open_event_store("sqlite+aiosqlite:///:memory:"), EventStore)
+    assert isinstance(registry.open_event_store("lists://"), EventStore)

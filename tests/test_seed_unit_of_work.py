@@ -14,6 +14,13 @@ from pathlib import Path
 
 import pytest
 
+pytest.importorskip(
+    "victor_memory", reason="the design's examples use the memory backend (victor-memory)"
+)
+pytest.importorskip(
+    "victor_sqlite", reason="the design's examples use the SQLite backend (victor-sqlite)"
+)
+
 from tests.support.markdown import CodeBlock, code_blocks, run_blocks
 
 SEED = Path(__file__).parent / "seed" / "core-design-patterns.md"

@@ -22,6 +22,9 @@ from pathlib import Path
 
 import pytest
 
+pytest.importorskip("victor_memory", reason="runs what README's install gives: victor-memory")
+pytest.importorskip("victor_sqlite", reason="runs what README's install gives: victor-sqlite")
+
 httpx = pytest.importorskip("httpx", reason="the service tests need httpx")
 pytest.importorskip("fastapi", reason="the service tests need fastapi")
 pytest.importorskip("uvicorn", reason="the service tests need uvicorn")

@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
+from tests.support.backend import Database, ListRecorder
 from victor_core import Event, EventStore, EventTypeRegistry, UnknownEventType
 from victor_core.backend import EventSerializer
-from victor_memory.event_log import InMemoryEventRecorder, MemoryEventLog
 
 pytestmark = pytest.mark.asyncio
 
@@ -27,12 +27,12 @@ class NotYetKnown(Event):
 
 async def _reader_and_log() -> tuple[EventStore, EventTypeRegistry]:
     """A log holding Known(1), NotYetKnown(2), Known(3), and a reader that knows only Known."""
-    log = MemoryEventLog()
-    writer = EventStore(InMemoryEventRecorder(log))
+    log = Database()
+    writer = EventStore(ListRecorder(log))
     await writer.append("s", [Known(n=1), NotYetKnown(n=2), Known(n=3)])
     registry = EventTypeRegistry()
     registry.register(Known)
-    reader = EventStore(InMemoryEventRecorder(log), serializer=EventSerializer(registry=registry))
+    reader = EventStore(ListRecorder(log), serializer=EventSerializer(registry=registry))
     return reader, registry
 
 

@@ -7,9 +7,9 @@ import dataclasses
 
 import pytest
 
+from tests.support.backend import Database, ListRecorder
 from victor_core import Event, EventStore
 from victor_core.backend import AppendBroadcast, AppendSignal
-from victor_memory.event_log import InMemoryEventRecorder, MemoryEventLog
 
 pytestmark = pytest.mark.asyncio
 
@@ -20,7 +20,7 @@ class Pinged(Event):
 
 
 class ClosingSignal(AppendSignal):
-    """The memory log's own broadcast, remembering whether its subscription released it."""
+    """The log's own broadcast, remembering whether its subscription released it."""
 
     def __init__(self, broadcast: AppendBroadcast) -> None:
         self.broadcast = broadcast
@@ -33,19 +33,19 @@ class ClosingSignal(AppendSignal):
         self.closed += 1
 
 
-class SignallingRecorder(InMemoryEventRecorder):
-    def __init__(self, log: MemoryEventLog) -> None:
-        super().__init__(log)
+class SignallingRecorder(ListRecorder):
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
         self.signals: list[ClosingSignal] = []
 
     def append_signal(self) -> ClosingSignal:
-        signal = ClosingSignal(self.log.appended)
+        signal = ClosingSignal(self.db.appended)
         self.signals.append(signal)
         return signal
 
 
 async def test_each_subscription_closes_its_signal_once_when_it_ends() -> None:
-    recorder = SignallingRecorder(MemoryEventLog())
+    recorder = SignallingRecorder(Database())
     store = EventStore(recorder)
     await store.append("s", Pinged())
 

@@ -7,7 +7,8 @@ import dataclasses
 import attrs
 import pytest
 
-from victor_core import ConfigurationError, Entity, InMemoryRepository
+from tests.support.backend import ListRepository
+from victor_core import ConfigurationError, Entity
 from victor_core.repository import entity_name, version_field
 
 
@@ -54,21 +55,21 @@ def test_a_version_field_that_is_not_an_int_is_refused() -> None:
         version: str = "x"
 
     with pytest.raises(ConfigurationError, match="version"):
-        InMemoryRepository(Odd)
+        ListRepository(Odd)
 
 
 def test_subscripting_binds_the_entity_type_once() -> None:
-    bound = InMemoryRepository[Note]
+    bound = ListRepository[Note]
 
-    assert bound is InMemoryRepository[Note]
-    assert issubclass(bound, InMemoryRepository)
+    assert bound is ListRepository[Note]
+    assert issubclass(bound, ListRepository)
     assert bound().entity_type is Note
-    assert InMemoryRepository(Note).entity_type is Note
-    assert InMemoryRepository[Note](Note).entity_type is Note
+    assert ListRepository(Note).entity_type is Note
+    assert ListRepository[Note](Note).entity_type is Note
 
 
 def test_a_repository_class_derived_from_a_bound_one_keeps_its_entity_type() -> None:
-    class Notes(InMemoryRepository[Note]):
+    class Notes(ListRepository[Note]):
         async def texts(self) -> list[str]:
             return [note.text for note in await self.find()]
 
@@ -78,10 +79,10 @@ def test_a_repository_class_derived_from_a_bound_one_keeps_its_entity_type() -> 
 @pytest.mark.parametrize(
     "make",
     [
-        lambda: InMemoryRepository(),
-        lambda: InMemoryRepository(dict),  # type: ignore[arg-type]
-        lambda: InMemoryRepository(Entity),
-        lambda: InMemoryRepository[Note](Tag),  # type: ignore[arg-type]
+        lambda: ListRepository(),
+        lambda: ListRepository(dict),  # type: ignore[arg-type]
+        lambda: ListRepository(Entity),
+        lambda: ListRepository[Note](Tag),  # type: ignore[arg-type]
     ],
 )
 def test_a_repository_without_a_proper_entity_class_is_refused(make: object) -> None:

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+pytest.importorskip("victor_memory", reason="exercises the memory backend plugin (victor-memory)")
+
 from tests.unit_of_work.notebook import NotebookRepository, Order, User
 from victor_core import (
     CachedRepository,
