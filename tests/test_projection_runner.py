@@ -11,8 +11,7 @@ import dataclasses
 
 import pytest
 
-pytest.importorskip("victor_memory", reason="exercises the memory backend plugin (victor-memory)")
-
+from tests.support.backend import Database, DictCheckpointStore, ListRecorder, list_event_store
 from victor_core import (
     CapabilityNotSupported,
     ConfigurationError,
@@ -22,8 +21,6 @@ from victor_core import (
     ProjectionProgress,
     ProjectionRunner,
 )
-from victor_memory import InMemoryCheckpointStore, InMemoryEventStore
-from victor_memory.event_log import InMemoryEventRecorder, MemoryEventLog
 
 pytestmark = pytest.mark.asyncio
 
@@ -60,7 +57,7 @@ async def append(store: EventStore, *numbers: int) -> None:
 
 
 async def test_run_follows_new_events_until_stopped() -> None:
-    store = InMemoryEventStore()
+    store = list_event_store()
     await append(store, 1, 2)
     counter = Counter()
     stop = asyncio.Event()
@@ -79,7 +76,7 @@ async def test_run_follows_new_events_until_stopped() -> None:
 
 async def test_a_stop_set_while_catching_up_ends_the_run_after_the_current_batch() -> None:
     """A backlog must not keep a stopping runner (a graceful shutdown) going to its end."""
-    store = InMemoryEventStore()
+    store = list_event_store()
     await append(store, *range(1, 11))
     stop = asyncio.Event()
 
@@ -103,7 +100,7 @@ async def test_a_stop_set_while_catching_up_ends_the_run_after_the_current_batch
 
 
 async def test_a_cancelled_run_keeps_what_it_handled() -> None:
-    store = InMemoryEventStore()
+    store = list_event_store()
     await append(store, 1, 2, 3, 4)
     blocked = Counter(block_on=3)
     runner = ProjectionRunner(store, blocked)
@@ -121,9 +118,9 @@ async def test_a_cancelled_run_keeps_what_it_handled() -> None:
 
 
 async def test_checkpoints_can_live_in_another_store() -> None:
-    events = InMemoryEventStore()
+    events = list_event_store()
     await append(events, 1, 2)
-    elsewhere = InMemoryCheckpointStore()
+    elsewhere = DictCheckpointStore(Database())
 
     await ProjectionRunner(events, Counter(), checkpoints=elsewhere, name="c").catch_up()
 
@@ -133,7 +130,7 @@ async def test_checkpoints_can_live_in_another_store() -> None:
 
 
 async def test_async_progress_callbacks_are_awaited() -> None:
-    store = InMemoryEventStore()
+    store = list_event_store()
     await append(store, 1, 2, 3)
     seen: list[ProjectionProgress] = []
 
@@ -147,15 +144,15 @@ async def test_async_progress_callbacks_are_awaited() -> None:
 
 
 async def test_a_store_without_checkpoints_needs_a_checkpoint_store() -> None:
-    bare = EventStore(InMemoryEventRecorder(MemoryEventLog()))
+    bare = EventStore(ListRecorder(Database()))
 
     with pytest.raises(CapabilityNotSupported, match="checkpoints="):
         ProjectionRunner(bare, Counter())
-    ProjectionRunner(bare, Counter(), checkpoints=InMemoryCheckpointStore())
+    ProjectionRunner(bare, Counter(), checkpoints=DictCheckpointStore(Database()))
 
 
 async def test_a_projection_without_reset_cannot_be_rebuilt_and_nothing_changes() -> None:
-    store = InMemoryEventStore()
+    store = list_event_store()
     await append(store, 1)
     runner = ProjectionRunner(store, Counter())
     await runner.catch_up()
@@ -172,8 +169,8 @@ async def test_a_projection_without_reset_cannot_be_rebuilt_and_nothing_changes(
 )
 async def test_nonsense_options_are_refused(options: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
-        ProjectionRunner(InMemoryEventStore(), Counter(), **options)  # type: ignore[arg-type]
+        ProjectionRunner(list_event_store(), Counter(), **options)  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError, match="Projection"):
-        ProjectionRunner(InMemoryEventStore(), object())  # type: ignore[arg-type]
+        ProjectionRunner(list_event_store(), object())  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError, match="poll_interval"):
-        await ProjectionRunner(InMemoryEventStore(), Counter()).run(poll_interval=0)
+        await ProjectionRunner(list_event_store(), Counter()).run(poll_interval=0)

@@ -22,6 +22,7 @@ from victor_core.backend import (
     BackendURL,
     BaseSpecification,
     Capability,
+    CheckpointStore,
     DocumentQuery,
     DocumentRepository,
     DocumentStore,
@@ -58,6 +59,8 @@ class Database:
         self.appended = AppendBroadcast()
         self.documents: dict[str, dict[str, tuple[int, str]]] = {}
         self.last_position = 0
+        self.checkpoints: dict[str, int] = {}
+        self.leases: dict[str, tuple[str, float]] = {}
 
 
 _named: dict[str, Database] = {}
@@ -126,6 +129,41 @@ class ListRecorder(EventRecorder):
 
     def _version(self, stream_id: str) -> int:
         return sum(1 for r in self.log if r.stream_id == stream_id)
+
+
+class DictCheckpointStore(CheckpointStore):
+    """Projection positions and leases in dicts; no method awaits."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def read_checkpoint(self, name: str) -> int | None:
+        return self.db.checkpoints.get(name)
+
+    async def write_checkpoint(self, name: str, position: int) -> None:
+        self.db.checkpoints[name] = position
+
+    async def read_checkpoints(self) -> dict[str, int]:
+        return dict(self.db.checkpoints)
+
+    async def swap_checkpoint(self, name: str, expected: int, position: int) -> int | None:
+        found = self.db.checkpoints.get(name, 0)
+        if found != expected:
+            return found
+        self.db.checkpoints[name] = position
+        return None
+
+    async def take_lease(self, name: str, owner: str, now: float, until: float) -> bool:
+        holder = self.db.leases.get(name)
+        if holder is not None and holder[0] != owner and holder[1] > now:
+            return False
+        self.db.leases[name] = (owner, until)
+        return True
+
+    async def drop_lease(self, name: str, owner: str) -> None:
+        holder = self.db.leases.get(name)
+        if holder is not None and holder[0] == owner:
+            del self.db.leases[name]
 
 
 class DictDocumentStore(DocumentStore):
@@ -205,8 +243,10 @@ class ListRepository(DocumentRepository[E]):
 
 
 def list_event_store(name: str | None = None) -> EventStore:
-    """An event store on a :class:`ListRecorder`, private unless *name* is given."""
-    return EventStore(ListRecorder(database(name)))
+    """An event store on a :class:`ListRecorder` with its checkpoints next to the events,
+    private unless *name* is given (``lists://`` URLs give one without checkpoints)."""
+    db = database(name)
+    return EventStore(ListRecorder(db), checkpoints=DictCheckpointStore(db))
 
 
 def _database_name(url: BackendURL) -> str | None:
