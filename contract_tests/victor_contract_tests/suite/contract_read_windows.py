@@ -16,6 +16,7 @@ import itertools
 import pytest
 
 from victor_contract_tests.plugin import OpenEventStore, requires
+from victor_contract_tests.suite.logs import shown_by_read_all
 from victor_contract_tests.suite.sample_events import Deposited
 from victor_core import Backend, EventStore, RecordedEvent
 from victor_core.backend import (
@@ -86,13 +87,16 @@ async def make_log_with_gaps(
     for number in range(1, 15):
         stream = f"s{number % 3}"
         size = 1 + number % 2
-        await store.append(stream, [Deposited(amount=number * 10 + i) for i in range(size)])
+        appended = await store.append(
+            stream, [Deposited(amount=number * 10 + i) for i in range(size)]
+        )
         if number % 4 == 0:
             # Refused: a backend may use up positions for it (a sequence does), or none.
             with pytest.raises(ConcurrencyError):
                 await store.append(stream, Deposited(amount=-1), expected_version=0)
         if number % 5 == 0 and provides(victor_backend, contract_instance, Capability.TRANSACTIONS):
             await append_and_roll_back(store, manager, stream)
+    await shown_by_read_all(store, appended.positions[-1])
 
 
 async def append_and_roll_back(store: EventStore, manager: object, stream: str) -> None:

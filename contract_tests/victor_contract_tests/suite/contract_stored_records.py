@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from victor_contract_tests.plugin import OpenEventStore, requires
+from victor_contract_tests.suite.logs import shown_by_read_all
 from victor_contract_tests.suite.sample_events import Deposited, Withdrawn
 from victor_core import Event, EventStore
 from victor_core.backend import (
@@ -86,7 +87,8 @@ async def test_a_record_read_back_rebuilds_the_event_with_its_id_and_moment(
     event_store: EventStore,
 ) -> None:
     event = Withdrawn(amount=7, timestamp=MOMENTS[1])
-    await event_store.append("acct", event)
+    appended = await event_store.append("acct", event)
+    await shown_by_read_all(event_store, appended.positions[-1])
 
     [recorded] = await event_store.read_stream("acct")
     [from_log] = [r async for r in event_store.read_all()]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from victor_contract_tests.plugin import OpenEventStore, OpenRepository, requires
+from victor_contract_tests.suite.logs import shown_by_read_all
 from victor_contract_tests.suite.sample_aggregates import Account
 from victor_contract_tests.suite.sample_entities import Ledger, Member
 from victor_contract_tests.suite.sample_events import Deposited
@@ -182,7 +183,9 @@ async def test_events_reach_a_plain_async_callable_in_commit_order(
     await uow.commit()
 
     assert received == ["a1:Opened", "a2:Opened", "a2:Deposited"]
-    positions = {r.stream_id: r.position async for r in (await open_event_store()).read_all()}
+    store = await open_event_store()
+    await shown_by_read_all(store, (await store.read_stream("a2"))[-1].position)
+    positions = {r.stream_id: r.position async for r in store.read_all()}
     assert positions["a1"] < positions["a2"]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from victor_contract_tests.plugin import OpenEventStore, OpenRepository, requires
+from victor_contract_tests.suite.logs import shown_by_read_all
 from victor_contract_tests.suite.sample_entities import Ledger
 from victor_contract_tests.suite.sample_events import Deposited
 from victor_core import Backend, EventStore, RecordedEvent, Repository
@@ -88,7 +89,8 @@ async def test_one_stream_appended_to_several_times_by_a_failed_commit_is_left_a
 ) -> None:
     store = await open_event_store()
     await store.append("acct", [Deposited(amount=1), Deposited(amount=2)])
-    await store.append("other", Deposited(amount=3))
+    last = await store.append("other", Deposited(amount=3))
+    await shown_by_read_all(store, last.positions[-1])
     before = events_of([r async for r in store.read_all()])
 
     def records(*amounts: int) -> tuple[object, ...]:
