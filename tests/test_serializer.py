@@ -6,9 +6,10 @@ import dataclasses
 import json
 from datetime import UTC, datetime, timedelta, timezone
 
+import attrs
 import pytest
 
-from victor_core import Event, SerializationError
+from victor_core import CorruptEvent, Event, SerializationError
 from victor_core.backend import EventSerializer, StoredEventRecord
 
 
@@ -47,18 +48,68 @@ def test_nan_is_refused_because_databases_disagree_about_it() -> None:
         EventSerializer().serialize(Measured(value=float("nan")), "s")
 
 
+def payload(**fields: object) -> str:
+    """A payload as the serializer writes it for the event "e" of stream "s", with *fields*."""
+    base = {"id": "e", "timestamp": "2024-01-01T00:00:00+00:00", "aggregate_id": "s"}
+    return json.dumps({**base, **fields})
+
+
 def test_stored_data_that_no_longer_fits_the_class_names_the_event() -> None:
     serializer = EventSerializer()
 
     with pytest.raises(SerializationError) as caught:
-        serializer.deserialize(stored('{"value": "not a number", "id": "e"}'))
+        serializer.deserialize(stored(payload(value="not a number")))
 
     assert "stream 's' version 1" in str(caught.value)
     assert "tests.Measured" in str(caught.value)
 
 
 def test_fields_missing_from_old_data_take_their_defaults() -> None:
-    event = EventSerializer().deserialize(stored('{"id": "old-1"}'))
+    event = EventSerializer().deserialize(stored(payload()))
 
     assert isinstance(event, Measured)
-    assert (event.id, event.value) == ("old-1", 0.0)
+    assert (event.id, event.value) == ("e", 0.0)
+
+
+@dataclasses.dataclass
+class Named(Event):
+    __event_type__ = "tests.Named"
+    name: str
+    size: int = 0
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        ("[]", "is a JSON array, not an object"),
+        ('"text"', "is a JSON string ('text'), not an object"),
+        ("{}", "has no id, timestamp, aggregate_id"),
+        ("null", "is JSON null"),
+        ("7", "is a JSON number"),
+        ("{not json", "is not JSON"),
+        (payload(id="another"), "holds the event id 'another', not the row's 'e'"),
+        ('{"id": "e", "aggregate_id": "s"}', "has no timestamp"),
+    ],
+)
+def test_a_payload_that_victor_cannot_have_written_is_a_corrupt_event(
+    data: str, problem: str
+) -> None:
+    record = attrs.evolve(stored(data), position=41, version=3)
+
+    with pytest.raises(CorruptEvent) as caught:
+        EventSerializer().deserialize(record)
+
+    message = str(caught.value)
+    assert problem in message
+    assert "stream 's' version 3 (position 41, type 'tests.Measured'" in message
+    assert "read_all(from_position=42)" in message
+    assert (caught.value.stream_id, caught.value.version, caught.value.position) == ("s", 3, 41)
+    assert caught.value.type_name == "tests.Measured"
+
+
+def test_a_payload_without_a_field_the_class_requires_names_the_field() -> None:
+    with pytest.raises(CorruptEvent) as caught:
+        EventSerializer().deserialize(stored(payload(size=2), "tests.Named"))
+
+    assert "Named's fields without a default: name" in str(caught.value)
+    assert isinstance(caught.value, SerializationError)

@@ -63,7 +63,14 @@ def stored(payload: dict[str, Any], schema_version: int) -> StoredEventRecord:
         event_id="e-1",
         type_name="tests.upcasting.PriceSet",
         schema_version=schema_version,
-        data=json.dumps({"id": "e-1", "timestamp": "2024-01-01T00:00:00+00:00", **payload}),
+        data=json.dumps(
+            {
+                "id": "e-1",
+                "timestamp": "2024-01-01T00:00:00+00:00",
+                "aggregate_id": "item-1",
+                **payload,
+            }
+        ),
         timestamp=datetime(2024, 1, 1, tzinfo=UTC),
     )
 
@@ -84,7 +91,7 @@ def test_every_older_version_is_brought_to_the_current_one(
     event = serializer.deserialize(stored(payload, version))
 
     assert event == PriceSet(
-        cents=1234, id="e-1", timestamp=datetime(2024, 1, 1, tzinfo=UTC), aggregate_id=""
+        cents=1234, id="e-1", timestamp=datetime(2024, 1, 1, tzinfo=UTC), aggregate_id="item-1"
     )
 
 

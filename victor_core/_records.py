@@ -133,3 +133,26 @@ def init_name(field: RecordField, cls: type) -> str:
         alias = attrs.fields_dict(cls)[field.name].alias
         return alias if alias is not None else field.name
     return field.name
+
+
+def required_field_names(cls: type) -> list[str]:
+    """The fields of *cls* without a default: those a stored payload of it must hold.
+
+    For error messages only; a class no library defined has none.
+    """
+    try:
+        library = _defining_library(cls)
+    except TypeError:
+        return []
+    if library == "pydantic":
+        model_fields: dict[str, Any] = cls.__pydantic_fields__  # type: ignore[attr-defined]
+        return [name for name, f in model_fields.items() if f.is_required()]
+    if library == "dataclasses":
+        return [
+            f.name
+            for f in dataclasses.fields(cls)
+            if f.init
+            and f.default is dataclasses.MISSING
+            and f.default_factory is dataclasses.MISSING
+        ]
+    return [a.name for a in attrs.fields(cls) if a.init and a.default is attrs.NOTHING]

@@ -71,6 +71,63 @@ class UnknownEventType(SerializationError):
         )
 
 
+class CorruptRecord(SerializationError):
+    """A stored record is damaged: it cannot be what victor wrote, so it is not read as data.
+
+    Raised instead of returning an event or entity made up of defaults. Only the damaged
+    record is refused: the rest of the storage stays readable and writable. Catch
+    :class:`CorruptEvent` or :class:`CorruptEntity` for one kind, this class for both.
+    """
+
+
+class CorruptEvent(CorruptRecord):
+    """A stored event's payload is not a JSON object carrying the event's fields."""
+
+    def __init__(
+        self,
+        *,
+        stream_id: str,
+        version: int,
+        position: int,
+        type_name: str,
+        event_id: str,
+        problem: str,
+        expected: str,
+    ) -> None:
+        #: Where the damaged event is: its stream, version and global position.
+        self.stream_id = stream_id
+        self.version = version
+        self.position = position
+        #: The type name stored with it, and the id of its row.
+        self.type_name = type_name
+        self.event_id = event_id
+        super().__init__(
+            f"the stored event at stream {stream_id!r} version {version} (position {position}, "
+            f"type {type_name!r}, event id {event_id}) is damaged: {problem}. A stored "
+            f"event's payload must be a JSON object with {expected}. Check what wrote this "
+            "row (another program, an edit by hand or a bad migration) and repair it or "
+            "restore it from a backup; the other events stay readable, and read_all("
+            f"from_position={position + 1}) reads on after this one"
+        )
+
+
+class CorruptEntity(CorruptRecord):
+    """A stored entity document is not a JSON object carrying the entity's fields."""
+
+    def __init__(
+        self, *, entity_type: str, entity_id: str | None, problem: str, expected: str
+    ) -> None:
+        #: The repository's entity class (its qualified name) and the id the document is under.
+        self.entity_type = entity_type
+        self.entity_id = entity_id
+        super().__init__(
+            f"the stored {entity_type} {entity_id!r} is damaged: {problem}. A stored entity "
+            f"must be a JSON object with {expected}. Check what wrote this document (another "
+            "program, an edit by hand or a bad migration) and repair it or restore it from a "
+            "backup; the repository's other entities stay readable"
+        )
+
+
 class EventTypeConflict(VictorError):
     """Two different classes claim one stored event type name."""
 

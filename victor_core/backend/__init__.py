@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from victor_core._records import record_fields
 from victor_core.backend.compiler import PushdownCompiler, SQLPushdownCompiler
-from victor_core.backend.contract import ContractInstance
+from victor_core.backend.contract import ContractInstance, RawStorage
 from victor_core.backend.event_loops import LoopBinding
 from victor_core.backend.info import CONTRACT_VERSION, BackendInfo, Capability
 from victor_core.backend.known import install_command
@@ -181,6 +181,7 @@ __all__ = [
     "OrderKey",
     "Pushdown",
     "PushdownCompiler",
+    "RawStorage",
     "RemoveDocument",
     "ReplaceDocument",
     "SQLPushdownCompiler",

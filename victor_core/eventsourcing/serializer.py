@@ -7,10 +7,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from cattrs import transform_error
 from cattrs.errors import BaseValidationError
 from cattrs.preconf.json import JsonConverter
 
-from victor_core.errors import SerializationError
+from victor_core._records import required_field_names
+from victor_core.errors import CorruptEvent, SerializationError
 from victor_core.eventsourcing.event_types import EventTypeRegistry, event_types
 from victor_core.eventsourcing.events import Event
 from victor_core.eventsourcing.records import NewEventRecord, StoredEventRecord
@@ -176,15 +178,24 @@ class EventSerializer:
         cls = self.registry.resolve(record.type_name)
         try:
             payload = json.loads(record.data)
+            # What serialize() writes, always: without it the event would be made up of
+            # defaults, with a new id and the current time (a damaged row, not an event).
+            if (
+                type(payload) is not dict
+                or payload.get("id") != record.event_id
+                or "timestamp" not in payload
+                or "aggregate_id" not in payload
+            ):
+                raise corrupt_event(record, cls, payload)
             if record.schema_version != schema_version_of(cls):
                 payload = self.upcasters.upcast(cls, payload, record.schema_version)
             event = self.converter.structure(payload, cls)
+        except CorruptEvent:
+            raise
         except SerializationError as exc:
             raise SerializationError(f"cannot read {_describe(record)}: {exc}") from exc
         except (BaseValidationError, TypeError, ValueError, KeyError) as exc:
-            raise SerializationError(
-                f"{_describe(record)} does not fit {cls.__module__}.{cls.__qualname__}: {exc}"
-            ) from exc
+            raise corrupt_event(record, cls, None, exc) from exc
         if not isinstance(event, Event):  # pragma: no cover - structure() returns cls
             raise SerializationError(f"{cls.__qualname__} is not an Event subclass")
         return event
@@ -201,3 +212,72 @@ def _describe(record: StoredEventRecord) -> str:
         f"stored event {record.event_id} (type {record.type_name!r} schema version "
         f"{record.schema_version}, stream {record.stream_id!r} version {record.version})"
     )
+
+
+#: The fields every payload holds, whatever the event's class (see EventSerializer.serialize).
+_STORED_FIELDS = ("id", "timestamp", "aggregate_id")
+
+
+def corrupt_event(
+    record: StoredEventRecord,
+    cls: type,
+    payload: Any,
+    error: Exception | None = None,
+) -> CorruptEvent:
+    """The error for *record*, whose payload (or, with *error*, its structuring) is damaged.
+
+    Only ever called once something is wrong, so it may take its time to say what.
+    """
+    if isinstance(error, json.JSONDecodeError):
+        problem = f"its payload is not JSON ({error})"
+    elif error is not None:
+        problem = (
+            f"its payload does not fit {cls.__module__}.{cls.__qualname__} ({why_not(error)}); "
+            "if the class changed incompatibly, raise its __schema_version__ and register an "
+            "upcaster from the stored version"
+        )
+    elif not isinstance(payload, dict):
+        problem = f"its payload is {json_kind(payload)}, not an object"
+    elif "id" in payload and payload["id"] != record.event_id:
+        problem = (
+            f"its payload holds the event id {payload['id']!r}, not the row's "
+            f"{record.event_id!r}, so it belongs to another event"
+        )
+    else:
+        missing = ", ".join(name for name in _STORED_FIELDS if name not in payload)
+        problem = f"its payload has no {missing}"
+    required = [name for name in required_field_names(cls) if name not in _STORED_FIELDS]
+    expected = "the fields id (the row's event id), timestamp and aggregate_id"
+    if required:
+        expected += f", and {cls.__qualname__}'s fields without a default: {', '.join(required)}"
+    return CorruptEvent(
+        stream_id=record.stream_id,
+        version=record.version,
+        position=record.position,
+        type_name=record.type_name,
+        event_id=record.event_id,
+        problem=problem,
+        expected=expected,
+    )
+
+
+def json_kind(value: Any) -> str:
+    """What JSON *value* is, for messages: ``"a JSON array"``, ``"JSON null"``..."""
+    if value is None:
+        return "JSON null"
+    if isinstance(value, bool):
+        return "a JSON boolean"
+    if isinstance(value, int | float):
+        return "a JSON number"
+    if isinstance(value, str):
+        return f"a JSON string ({glimpse(value)})"
+    if isinstance(value, list):
+        return "a JSON array"
+    return "a JSON object"
+
+
+def why_not(error: Exception) -> str:
+    """The reasons cattrs gives for *error*, one per field, rather than its summary line."""
+    if isinstance(error, BaseValidationError):
+        return "; ".join(transform_error(error)) or str(error)
+    return f"{type(error).__name__}: {error}"

@@ -32,7 +32,7 @@ from cattrs.preconf.json import JsonConverter
 from victor_core._records import is_record_class, record_fields
 from victor_core.errors import ConfigurationError, SerializationError
 from victor_core.eventsourcing.aggregate import Aggregate
-from victor_core.eventsourcing.serializer import dumps
+from victor_core.eventsourcing.serializer import dumps, json_kind
 from victor_core.eventsourcing.snapshots import SnapshotRecord
 from victor_core.serialization import converter as default_converter
 
@@ -117,6 +117,13 @@ class SnapshotCodec(Generic[A]):
             return None
         try:
             state = json.loads(record.state)
+            if not isinstance(state, dict):
+                raise ValueError(f"its state is {json_kind(state)}, not an object")
+            # Every snapshot holds what a new instance has; one without it would restore
+            # the aggregate's initial state at the snapshot's version.
+            absent = sorted(self._initial.keys() - state.keys())
+            if absent:
+                raise ValueError(f"its state lacks attributes the class sets: {absent}")
             undeclared = sorted(set(state) - self.declared)
             if undeclared:
                 # Taken before such state was refused: its shape cannot be vouched for.

@@ -17,6 +17,7 @@ from victor_core.backend import (
     EventSerializer,
     hookimpl,
 )
+from victor_memory.raw import MemoryRawStorage
 from victor_memory.repository import InMemoryRepository
 from victor_memory.storage import drop_named_storage
 from victor_memory.store import InMemoryEventStore
@@ -95,4 +96,4 @@ def victor_contract_instance(workdir: Path) -> ContractInstance:
     async def cleanup() -> None:
         drop_named_storage(name)
 
-    return ContractInstance(url=f"memory://{name}", cleanup=cleanup)
+    return ContractInstance(url=f"memory://{name}", cleanup=cleanup, raw=MemoryRawStorage(name))

@@ -25,6 +25,7 @@ from victor_mongodb.capabilities import (
     server_capabilities,
 )
 from victor_mongodb.client import Flavour, resolved
+from victor_mongodb.raw import MongoRawStorage
 from victor_mongodb.testing import fake_client
 
 
@@ -50,6 +51,7 @@ def _on_server(url: str, name: str) -> ContractInstance:
         options={"database": name},
         cleanup=drop,
         capabilities=server_capabilities(url),
+        raw=MongoRawStorage(name, url=url),
     )
 
 
@@ -64,4 +66,5 @@ def _in_process(flavour: str, name: str) -> ContractInstance:
         options={"client": client, "database": name},
         cleanup=drop,
         capabilities=IN_PROCESS,
+        raw=MongoRawStorage(name, client=client),
     )

@@ -30,6 +30,7 @@ from victor_postgres.provisioning import (
     drop_schema,
     unique_name,
 )
+from victor_postgres.raw import PostgresRawStorage
 from victor_postgres.repository import PostgresRepository
 from victor_postgres.schema import ensure_part_in, script
 from victor_postgres.settings import SCHEMES, SETTING_NAMES, PostgresSettings
@@ -184,6 +185,7 @@ def victor_contract_instance(provisioned: tuple[str, str | None]) -> ContractIns
         collation=collation,
         unreachable_url="postgresql://postgres@127.0.0.1:1/victor?connect_timeout=2",
         contention=contention,
+        raw=PostgresRawStorage(url, schema),
     )
 
 

@@ -24,6 +24,7 @@ from victor_core.backend import (
 from victor_sqlite.checkpoints import CHECKPOINTS, LEASES
 from victor_sqlite.database import SQLiteDatabase
 from victor_sqlite.event_log import EVENTS
+from victor_sqlite.raw import SQLiteRawStorage
 from victor_sqlite.repository import SQLiteRepository
 from victor_sqlite.schema import APPLICATION_ID
 from victor_sqlite.settings import DECLARED, SETTING_NAMES, SQLiteSettings
@@ -122,7 +123,9 @@ def victor_contract_instance(workdir: Path) -> ContractInstance:
             holder.close()
 
     capabilities = SQLiteSettings.from_url(url, {}).capabilities
-    return ContractInstance(url=url, contention=contention, capabilities=capabilities)
+    return ContractInstance(
+        url=url, contention=contention, capabilities=capabilities, raw=SQLiteRawStorage(path)
+    )
 
 
 @hookimpl
