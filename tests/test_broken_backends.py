@@ -68,6 +68,11 @@ DEFECTS = {
         ["contract_specification_paths.py"],
         "a path must be refused before any entity is read",
     ),
+    "broken-damaged-payloads": (
+        "tests.broken_backends.damaged:damaged_payloads",
+        ["contract_damaged_records.py"],
+        "a damaged event is refused naming where it is and the rest stays usable",
+    ),
     "broken-write-behind": (
         "tests.broken_backends.durability",
         ["contract_durability_crash.py"],
