@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import asyncpg
 import pytest
 
-from victor_core import Event, utc_now
-from victor_core.backend import NewEventRecord, StreamState
+from victor_core import Event
+from victor_core.backend import EventSerializer, NewEventRecord, StreamState
 from victor_postgres import PostgresEventStore, append_in
 from victor_postgres.event_log import EVENTS
 from victor_postgres.schema import ensure_part_in
@@ -24,13 +24,7 @@ class Noted(Event):
 
 
 def record(text: str) -> NewEventRecord:
-    return NewEventRecord(
-        event_id=f"id-{text}",
-        type_name="victor.test.postgres.OrderNoted",
-        schema_version=1,
-        data=f'{{"text": "{text}"}}',
-        timestamp=utc_now(),
-    )
+    return EventSerializer().serialize(Noted(id=f"id-{text}", text=text), text)
 
 
 async def read_until(store: PostgresEventStore, count: int) -> list[str]:
