@@ -164,6 +164,18 @@ def test_victor_demo_without_the_demo_installed_says_what_to_install(kernel_only
     )
 
 
+def test_victor_backends_without_any_backend_says_how_to_install_the_in_memory_one(
+    kernel_only: Path,
+) -> None:
+    result = run(["-m", "victor_core", "backends"], kernel_only, isolated_site=True)
+
+    assert result.returncode == 1
+    assert result.stdout == (
+        "no backends installed; the in-memory one: "
+        f"pip install {ROOT / 'plugins' / 'victor-memory'}\n"
+    )
+
+
 def _documented_rows(markdown: Path) -> dict[str, list[str]]:
     """The rows of the ``$ victor backends`` sample in *markdown*: backend -> its cells."""
     text = markdown.read_text(encoding="utf-8")
