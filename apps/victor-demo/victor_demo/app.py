@@ -14,23 +14,26 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 from typing import Any
 
-from victor_core.backend.url import parse_url
-from victor_core.cqrs.handlers import HandlerRegistry
-from victor_core.cqrs.mediator import Mediator
-from victor_core.cqrs.middleware.caching import CachingQueryMiddleware
-from victor_core.cqrs.middleware.retry import DEFAULT_TRANSIENT, RetryCommandMiddleware
-from victor_core.cqrs.middleware.validation import ValidationCommandMiddleware
-from victor_core.errors import CapabilityNotSupported, ConcurrencyError, StaleEntity
-from victor_core.eventsourcing.projection_runner import ProjectionRunner
-from victor_core.eventsourcing.repository import AggregateRepository
-from victor_core.eventsourcing.store import EventStore
-from victor_core.plugins.registry import (
+from victor_core import (
+    AggregateRepository,
     Backend,
+    CachingQueryMiddleware,
+    CapabilityNotSupported,
+    ConcurrencyError,
+    EventStore,
+    HandlerRegistry,
+    Mediator,
+    ProjectionRunner,
+    Repository,
+    RetryCommandMiddleware,
+    StaleEntity,
+    ValidationCommandMiddleware,
     default_registry,
     open_event_store,
     open_repository,
 )
-from victor_core.repository.repository import Repository
+from victor_core.backend import parse_url
+from victor_core.cqrs.middleware.retry import DEFAULT_TRANSIENT
 from victor_demo.board import CheckpointsInProcess, TaskBoard
 from victor_demo.domain import Member, Task
 from victor_demo.handlers import BoardQueries, TaskCommands

@@ -7,8 +7,8 @@ position it checkpoints, so the board only ever reads the events it has not seen
 
 from __future__ import annotations
 
-from victor_core.eventsourcing.checkpoints import CheckpointStore
-from victor_core.eventsourcing.projections import Projection
+from victor_core import Projection
+from victor_core.backend import CheckpointStore
 from victor_demo.domain import TaskAssigned, TaskCompleted, TaskOpened, TaskRenamed
 
 #: The column of tasks nobody holds yet.

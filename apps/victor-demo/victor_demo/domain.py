@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from victor_core.eventsourcing.aggregate import Aggregate
-from victor_core.eventsourcing.events import Event
-from victor_core.repository.entity import Entity
+from victor_core import Aggregate, Entity, Event
 
 #: The most open tasks one member may hold; assigning one more is refused.
 WORKLOAD_LIMIT = 2

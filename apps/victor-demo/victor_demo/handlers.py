@@ -12,12 +12,16 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from victor_core.cqrs.mediator import Mediator
-from victor_core.cqrs.messages import CommandResult, QueryResult
-from victor_core.errors import ConcurrencyError
-from victor_core.eventsourcing.projection_runner import ProjectionProgress, ProjectionRunner
-from victor_core.repository.repository import Repository
-from victor_core.repository.specification import AttributeSpecification
+from victor_core import (
+    AttributeSpecification,
+    CommandResult,
+    ConcurrencyError,
+    Mediator,
+    ProjectionProgress,
+    ProjectionRunner,
+    QueryResult,
+    Repository,
+)
 from victor_demo.board import TaskBoard
 from victor_demo.domain import Member, Task, TaskRuleBroken, hand_over
 from victor_demo.messages import AssignTask, CompleteTask, OpenTask, RenameTask, ShowBoard

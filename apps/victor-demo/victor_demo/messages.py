@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from victor_core.cqrs.messages import Command, Query
+from victor_core import Command, Query
 
 #: Titles longer than this do not fit on the board.
 MAX_TITLE = 60

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from victor_core.cqrs.errors import TransientError
-from victor_core.cqrs.messages import Command, CommandResult, Query
-from victor_core.cqrs.middleware.caching import CachingQueryMiddleware
-from victor_core.cqrs.middleware.chain import NextCommand
+from victor_core import CachingQueryMiddleware, Command, CommandResult, Query, TransientError
+from victor_core.cqrs import NextCommand
 
 
 class InvalidateAfterWrite:

@@ -5,13 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from victor_core.repository.specification import (
-    AndSpecification,
-    AttributeSpecification,
-    BaseSpecification,
-    NotSpecification,
-    OrSpecification,
-)
+from victor_core import AttributeSpecification, BaseSpecification
+from victor_core.repository import AndSpecification, NotSpecification, OrSpecification
 
 Say = Callable[[str], None]
 

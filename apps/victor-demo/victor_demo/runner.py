@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from victor_core.backend.url import parse_url
+from victor_core.backend import parse_url
 from victor_demo.app import TaskTracker
 from victor_demo.narration import Narrator, Say
 from victor_demo.story import Story

@@ -12,9 +12,13 @@ import time
 from datetime import datetime
 from typing import Any
 
-from victor_core.cqrs.messages import Command, CommandResult
-from victor_core.errors import ConcurrencyError, ConfigurationError
-from victor_core.repository.specification import AttributeSpecification
+from victor_core import (
+    AttributeSpecification,
+    Command,
+    CommandResult,
+    ConcurrencyError,
+    ConfigurationError,
+)
 from victor_demo.app import TaskTracker
 from victor_demo.domain import Member, hand_over
 from victor_demo.messages import AssignTask, CompleteTask, OpenTask, RenameTask, ShowBoard

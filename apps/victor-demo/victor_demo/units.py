@@ -20,11 +20,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Protocol, TypeVar
 
-from victor_core.backend.info import Capability
-from victor_core.eventsourcing.repository import AggregateRepository
-from victor_core.plugins.registry import Backend
-from victor_core.repository.repository import Repository
-from victor_core.unit_of_work import UnitOfWork, find_transaction_manager
+from victor_core import AggregateRepository, Backend, Repository, UnitOfWork
+from victor_core.backend import Capability
+from victor_core.unit_of_work import find_transaction_manager
 from victor_demo.domain import Member, Task, TaskRuleBroken
 
 T = TypeVar("T")
