@@ -46,7 +46,7 @@ IMPORT_LINTER = "import-linter==2.17"
 #: (eventsourcing's PostgreSQL module runs on psycopg 3).
 BENCH_PEERS = ["eventsourcing[postgres]==9.5.6", "psycopg[binary]>=3.2"]
 #: Type information for dependencies that ship none.
-TYPE_STUBS = ["asyncpg-stubs>=0.29"]
+TYPE_STUBS = ["asyncpg-stubs>=0.29", "types-tqdm>=4.66"]
 
 
 #: Extras of first-party plugins that the tests need (the MongoDB stand-ins: in-process

@@ -5,6 +5,8 @@ and declared capabilities. ``victor contract-test NAME_OR_URL [pytest args...]``
 contract suite against one of them. Other distributions add subcommands through the entry point
 group ``victor.commands`` (``victor demo`` comes with victor-demo); a first-party one that is not
 installed is still listed, and running it says which pip command installs it.
+``victor copy SOURCE_URL TARGET_URL`` moves an event store to another backend (see
+:mod:`victor_core.copying`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any, Protocol
 
-from victor_core import cli_live, schema_command
+from victor_core import cli_live, copy_command, schema_command
 from victor_core.backend.known import FIRST_PARTY_COMMANDS, install_command, install_hint
 from victor_core.backend.url import parse_url
 from victor_core.errors import VictorError
@@ -181,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     contract.add_argument("backend", metavar="NAME_OR_URL", help="backend name or URL")
     contract.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed to pytest")
     schema_command.add_parser(commands)
+    copy_command.add_parser(commands)
     cli_live.add_commands(commands)
     _add_installed_commands(commands)
     return parser
@@ -200,6 +203,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return live
         if args.command == "schema":
             return schema_command.run(default_registry(), args.url, args.apply)
+        if args.command == "copy":
+            return copy_command.run(args)
         runner: Runner | None = getattr(args, "runner", None)
         if runner is not None:
             return runner(args)

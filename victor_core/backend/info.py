@@ -13,7 +13,7 @@ import attrs
 
 #: Version of the storage contract described by the contract suite. A backend states the
 #: version it was proven against; the suite refuses to pretend a newer one was checked.
-CONTRACT_VERSION = 2
+CONTRACT_VERSION = 3
 
 
 class Capability(enum.StrEnum):

@@ -14,6 +14,7 @@ from datetime import datetime
 
 import attrs
 
+from victor_core.errors import CapabilityNotSupported
 from victor_core.eventsourcing.recorder import EventRecorder
 from victor_core.eventsourcing.records import StoredEventRecord
 
@@ -71,6 +72,23 @@ class SnapshotRecorder(abc.ABC):
         if max_version is not None and start > max_version:
             return snapshot, ()
         return snapshot, await events.read_stream(stream_id, start, max_version, None)
+
+    async def read_snapshots(
+        self, after: tuple[str, int] | None, limit: int
+    ) -> Sequence[SnapshotRecord]:
+        """Up to *limit* snapshots ordered by stream id, then version, after the key *after*.
+
+        ``after`` is the ``(stream_id, version)`` of the last snapshot of the previous page
+        (``None`` for the first page); stream ids compare by code point, as Python's ``str``
+        does (byte order of their UTF-8). ``victor copy`` pages through every snapshot with
+        it; a backend that cannot list its snapshots keeps this default, and a copy from it
+        is then made without them.
+        """
+        raise CapabilityNotSupported(
+            f"{type(self).__qualname__} cannot list its snapshots (it does not implement "
+            "read_snapshots); copy the store without them (victor copy --no-snapshots): "
+            "aggregates are then loaded from their events, and snapshots are taken anew"
+        )
 
     async def close(self) -> None:  # noqa: B027 - optional for recorders holding nothing
         """Release connections; the recorder is not used afterwards."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import threading
+from collections.abc import Sequence
 
 from victor_core.backend import SnapshotRecord, SnapshotRecorder
 
@@ -42,3 +43,21 @@ class InMemorySnapshotRecorder(SnapshotRecorder):
                 len(versions) if max_version is None else bisect.bisect_right(versions, max_version)
             )
             return records[versions[index - 1]] if index else None
+
+    async def read_snapshots(
+        self, after: tuple[str, int] | None, limit: int
+    ) -> Sequence[SnapshotRecord]:
+        with self.shelf.lock:
+            page: list[SnapshotRecord] = []
+            for stream_id in sorted(self.shelf.streams):
+                if after is not None and stream_id < after[0]:
+                    continue
+                versions, records = self.shelf.streams[stream_id]
+                start = 0
+                if after is not None and stream_id == after[0]:
+                    start = bisect.bisect_right(versions, after[1])
+                for version in versions[start:]:
+                    if len(page) == limit:
+                        return page
+                    page.append(records[version])
+            return page

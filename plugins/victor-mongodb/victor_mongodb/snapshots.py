@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -92,3 +93,27 @@ class MongoSnapshotRecorder(SnapshotRecorder):
                 **self.database.collated(),
             )
         return None if found is None else _record(found)
+
+    async def read_snapshots(
+        self, after: tuple[str, int] | None, limit: int
+    ) -> Sequence[SnapshotRecord]:
+        snapshots = await self._snapshots()
+        query: dict[str, Any] = {}
+        if after is not None:
+            stream_id, version = after
+            query = {
+                "$or": [
+                    {"stream_id": {"$gt": stream_id}},
+                    {"stream_id": {"$eq": stream_id}, "version": {"$gt": version}},
+                ]
+            }
+        with translated("listing snapshots"):
+            cursor = snapshots.find(
+                query,
+                sort=[("stream_id", ASCENDING), ("version", ASCENDING)],
+                limit=limit,
+                **self.database.joined(),
+                **self.database.collated(),
+            )
+            found = [document async for document in cursor]
+        return [_record(document) for document in found]

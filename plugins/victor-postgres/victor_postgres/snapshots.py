@@ -39,6 +39,10 @@ _LATEST = (
     f"SELECT {_COLUMNS} FROM victor_snapshots WHERE stream_id = $1 AND version <= $2"
     " ORDER BY version DESC LIMIT 1"
 )
+_PAGE = (
+    f"SELECT {_COLUMNS} FROM victor_snapshots WHERE (stream_id, version) > ($1, $2)"
+    " ORDER BY stream_id, version LIMIT $3"
+)
 _LARGEST = 2**63 - 1
 
 
@@ -58,8 +62,10 @@ async def _latest_in(
     connection: asyncpg.Connection, stream_id: str, max_version: int
 ) -> SnapshotRecord | None:
     row = await connection.fetchrow(_LATEST, stream_id, max_version)
-    if row is None:
-        return None
+    return None if row is None else _record(row)
+
+
+def _record(row: asyncpg.Record) -> SnapshotRecord:
     stream, version, aggregate_type, fingerprint, state, taken_at = row
     return SnapshotRecord(
         stream_id=stream,
@@ -69,6 +75,13 @@ async def _latest_in(
         state=state,
         taken_at=taken_at,
     )
+
+
+async def _page_in(
+    connection: asyncpg.Connection, after: tuple[str, int], limit: int
+) -> list[SnapshotRecord]:
+    # stream_id is COLLATE "C": byte order of UTF-8, which is code point order.
+    return [_record(row) for row in await connection.fetch(_PAGE, *after, limit)]
 
 
 async def _latest_and_events_in(
@@ -110,3 +123,10 @@ class PostgresSnapshotRecorder(SnapshotRecorder):
         await self.database.ensure(EVENTS)
         limit = _LARGEST if max_version is None else min(max_version, _LARGEST)
         return await self.database.run(_latest_and_events_in, stream_id, limit)
+
+    async def read_snapshots(
+        self, after: tuple[str, int] | None, limit: int
+    ) -> Sequence[SnapshotRecord]:
+        await self.database.ensure(SNAPSHOTS)
+        # Every stream id is non-empty, so ("", 0) precedes them all.
+        return await self.database.run(_page_in, after or ("", 0), limit)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from victor_core.backend import EventRecorder, SnapshotRecord, SnapshotRecorder, StoredEventRecord
 from victor_sqlite.database import SQLiteDatabase
@@ -35,6 +36,10 @@ _LATEST = (
     f"SELECT {_COLUMNS} FROM victor_snapshots WHERE stream_id = ? AND version <= ?"
     " ORDER BY version DESC LIMIT 1"
 )
+_PAGE = (
+    f"SELECT {_COLUMNS} FROM victor_snapshots WHERE (stream_id, version) > (?, ?)"
+    " ORDER BY stream_id, version LIMIT ?"
+)
 _NO_END = 2**63 - 1
 
 
@@ -56,8 +61,10 @@ def _latest_in(
     connection: sqlite3.Connection, stream_id: str, max_version: int
 ) -> SnapshotRecord | None:
     row = connection.execute(_LATEST, (stream_id, max_version)).fetchone()
-    if row is None:
-        return None
+    return None if row is None else _record(row)
+
+
+def _record(row: Any) -> SnapshotRecord:
     stream, version, aggregate_type, fingerprint, state, taken_at = row
     return SnapshotRecord(
         stream_id=stream,
@@ -67,6 +74,14 @@ def _latest_in(
         state=state,
         taken_at=datetime.fromisoformat(taken_at),
     )
+
+
+def _page_in(
+    connection: sqlite3.Connection, after: tuple[str, int], limit: int
+) -> list[SnapshotRecord]:
+    # TEXT compares with memcmp over UTF-8: byte order, which is code point order.
+    rows = connection.execute(_PAGE, (*after, limit)).fetchall()
+    return [_record(row) for row in rows]
 
 
 def _latest_and_events_in(
@@ -106,3 +121,10 @@ class SQLiteSnapshotRecorder(SnapshotRecorder):
         await self.database.ensure(EVENTS)
         limit = _NO_END if max_version is None else max_version
         return await self.database.run(_latest_and_events_in, stream_id, limit)
+
+    async def read_snapshots(
+        self, after: tuple[str, int] | None, limit: int
+    ) -> Sequence[SnapshotRecord]:
+        await self.database.ensure(SNAPSHOTS)
+        # Every stream id is non-empty, so ("", 0) precedes them all.
+        return await self.database.run(_page_in, after or ("", 0), limit)
