@@ -265,20 +265,15 @@ def _check_batch_size(batch_size: object) -> None:
 # -- canonical records ----------------------------------------------------------------------
 
 
-def _normal(value: Any) -> Any:
+def _number(text: str) -> float | int:
     # Engines that parse JSON (JSONB) may print 1e16 as 10000000000000000: the same number.
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {key: _normal(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_normal(item) for item in value]
-    return value
+    value = float(text)
+    return int(value) if value.is_integer() else value
 
 
 def _json(text: str) -> Any:
     """JSON text as a value whose dump is the same whatever spacing or key order an engine kept."""
-    return _normal(json.loads(text))
+    return json.loads(text, parse_float=_number)
 
 
 def _moment(moment: datetime) -> str:
@@ -286,9 +281,11 @@ def _moment(moment: datetime) -> str:
     return aware.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
 def _line(fields: list[Any]) -> bytes:
-    text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return text.encode("ascii") + b"\n"
+    return _CANONICAL.encode(fields).encode("ascii") + b"\n"
 
 
 def event_line(record: StoredEventRecord) -> bytes:
