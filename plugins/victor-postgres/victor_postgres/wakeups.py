@@ -83,10 +83,14 @@ class AppendListener:
         limit = within
         if not self.listening:
             limit = self.poll_interval if within is None else min(within, self.poll_interval)
-        try:
-            await asyncio.wait_for(self._woken.wait(), limit)
-        except TimeoutError:
-            return False
+        if not self._woken.is_set():
+            try:
+                # asyncio.timeout rather than wait_for, which runs the wait in a task of
+                # its own: one more turn of the event loop between a NOTIFY and its reader.
+                async with asyncio.timeout(limit):
+                    await self._woken.wait()
+            except TimeoutError:
+                return False
         self._woken.clear()
         return True
 
