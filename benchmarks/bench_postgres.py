@@ -153,29 +153,38 @@ class RawAsyncpg:
         await self.pool.close()
 
 
+def _es_cart_class() -> Any:
+    from eventsourcing.domain import Aggregate as EsAggregate
+    from eventsourcing.domain import event
+
+    class EsCart(EsAggregate):  # type: ignore[misc]
+        def __init__(self, name: str) -> None:
+            self.items: dict[str, int] = {}
+
+        @staticmethod
+        def create_id(name: str) -> UUID:
+            return uuid5(NAMESPACE_URL, f"/carts/{name}")
+
+        @event("ItemAdded")  # type: ignore[misc]
+        def add(self, sku: str, quantity: int, note: str) -> None:
+            self.items[sku] = self.items.get(sku, 0) + quantity
+
+    return EsCart
+
+
 class EventSourcing:
     """eventsourcing's Application on its PostgreSQL module (blocking psycopg, in a thread)."""
 
     name = "eventsourcing"
 
+    #: The aggregate class, made once: eventsourcing refuses a second class for its topic.
+    cart_class: Any = None
+
     async def open(self, url: str) -> None:
         from eventsourcing.application import Application
-        from eventsourcing.domain import Aggregate as EsAggregate
-        from eventsourcing.domain import event
 
-        class EsCart(EsAggregate):  # type: ignore[misc]
-            def __init__(self, name: str) -> None:
-                self.items: dict[str, int] = {}
-
-            @staticmethod
-            def create_id(name: str) -> UUID:
-                return uuid5(NAMESPACE_URL, f"/carts/{name}")
-
-            @event("ItemAdded")  # type: ignore[misc]
-            def add(self, sku: str, quantity: int, note: str) -> None:
-                self.items[sku] = self.items.get(sku, 0) + quantity
-
-        self.cart_class = EsCart
+        if EventSourcing.cart_class is None:
+            EventSourcing.cart_class = _es_cart_class()
         authority = url.split("://", 1)[1].split("/", 1)[0]
         user, _, hostport = authority.rpartition("@")
         host, _, port = hostport.partition(":")
