@@ -206,20 +206,17 @@ async def append_in(
 async def announce_in(connection: asyncpg.Connection, position: int) -> None:
     """Announce on :data:`CHANNEL` that events up to *position* have committed.
 
-    Run it after the appending transaction has committed, outside any transaction. A
-    notification the server refuses (its queue is full) is dropped: the events are
-    committed, and listeners find them at their next poll.
+    Run it after the appending transaction has committed, outside any transaction. It
+    never raises: the events are committed, so an append or a unit of work that reported
+    a failure now would be retried (or worse, undone in memory) although it is stored. A
+    notification that cannot be sent (the server's queue is full, the connection dropped)
+    is lost, and listeners find the events at their next poll; a connection that failed
+    is closed, so that the pool does not lend it again.
     """
     try:
         await connection.execute(_ANNOUNCE, position)
-    except (
-        asyncpg.PostgresConnectionError,
-        asyncpg.AdminShutdownError,
-        asyncpg.IdleInTransactionSessionTimeoutError,
-    ):
-        raise
-    except asyncpg.PostgresError:
-        pass
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError):
+        connection.terminate()
 
 
 async def _append_in(
