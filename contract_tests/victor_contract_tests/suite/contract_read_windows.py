@@ -96,7 +96,9 @@ async def make_log_with_gaps(
                 await store.append(stream, Deposited(amount=-1), expected_version=0)
         if number % 5 == 0 and provides(victor_backend, contract_instance, Capability.TRANSACTIONS):
             await append_and_roll_back(store, manager, stream)
-    await shown_by_read_all(store, appended.positions[-1])
+    if not provides(victor_backend, contract_instance, Capability.IMMEDIATE_READ_ALL):
+        # Where read_all may lag, wait for it; where it may not, a lag is the defect to find.
+        await shown_by_read_all(store, appended.positions[-1])
 
 
 async def append_and_roll_back(store: EventStore, manager: object, stream: str) -> None:
