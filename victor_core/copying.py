@@ -35,6 +35,7 @@ from typing import Any
 
 import attrs
 
+from victor_core.backend.transactions import find_transaction_manager
 from victor_core.backend.writes import AppendEvents, Write, apply_in_order
 from victor_core.errors import (
     CapabilityNotSupported,
@@ -50,7 +51,6 @@ from victor_core.plugins.registry import PluginRegistry, default_registry
 from victor_core.repository.document_repository import DocumentRepository
 from victor_core.repository.documents import DocumentQuery, DocumentStore, NewDocument
 from victor_core.repository.entity import Entity, entity_name
-from victor_core.unit_of_work.managers import find_transaction_manager
 
 #: Records read and written per round trip unless told otherwise.
 DEFAULT_BATCH_SIZE = 500
@@ -599,7 +599,7 @@ class _Copier:
     async def copy_events(self) -> None:
         done = self.resumed
         self._report("events", done, self.events.count)
-        manager = find_transaction_manager(self.target, self.registry)
+        manager = find_transaction_manager(self.target)
         async for page in _events(
             self.source.recorder, self.resume_after + 1, self.batch, self.head
         ):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -21,17 +21,12 @@ from victor_core import (
     PartialCommit,
     UnitOfWork,
 )
-from victor_core.repository import DocumentRepository, NewDocument
+from victor_core.backend import BackendContractError, DocumentStore, Write, apply_in_order
+from victor_core.repository import DocumentRepository
 from victor_core.unit_of_work import (
-    InsertDocuments,
-    WriteRefused,
     WriteResult,
     find_transaction_manager,
 )
-from victor_core.unit_of_work.commit import Group, commit_groups
-from victor_core.unit_of_work.managers import Transactional
-from victor_core.unit_of_work.participants import participant_for
-from victor_core.unit_of_work.tracking import Tracked
 
 pytestmark = pytest.mark.asyncio
 
@@ -45,7 +40,6 @@ async def test_memory_repositories_share_one_resource_whatever_their_storage() -
     assert second is not None
     assert first.key == second.key
     assert str(first.key) == "the in-process memory"
-    assert first.backend == "memory"
 
 
 async def test_a_repository_with_no_backend_has_no_transaction_manager() -> None:
@@ -56,10 +50,11 @@ async def test_a_document_repository_is_recognised_by_its_store() -> None:
     memory = InMemoryRepository[User]()
     plain = DocumentRepository(User, memory.store)
 
-    found = find_transaction_manager(plain)
+    found, of_store = find_transaction_manager(plain), find_transaction_manager(memory.store)
 
     assert found is not None
-    assert found.backend == "memory"
+    assert of_store is not None
+    assert found.key == of_store.key
 
 
 async def test_writes_to_two_resources_are_refused_naming_both_and_nothing_is_written() -> None:
@@ -173,8 +168,20 @@ async def test_a_cached_repository_commits_with_the_others_and_forgets_what_chan
     assert await orders.count() == 1
 
 
+def offering(repository: InMemoryRepository[Any], manager: object) -> InMemoryRepository[Any]:
+    """*repository*, its store now offering *manager* as its transaction manager."""
+    store = repository.store
+
+    class Offering(type(store)):  # type: ignore[misc]
+        def transaction_manager(self) -> Any:
+            return manager
+
+    repository.store = Offering(store.table, store.codec)
+    return repository
+
+
 class Ambient:
-    """A manager of the ambient kind: it only opens and closes a transaction."""
+    """A manager of the deprecated kind: it only opens and closes a transaction."""
 
     def __init__(self) -> None:
         self.outcomes: list[str] = []
@@ -193,47 +200,129 @@ class Ambient:
         self.outcomes.append("committed")
 
 
-async def test_an_ambient_manager_gets_the_writes_made_inside_its_transaction() -> None:
-    users = InMemoryRepository[User]()
+async def test_a_manager_with_only_a_transaction_still_commits_with_a_deprecation() -> None:
     ambient = Ambient()
-    manager = Transactional(ambient, "ambient-backend")
-    document = NewDocument("u1", users.codec.encode(User(id="u1")))
+    users = offering(InMemoryRepository[User](), ambient)
+    first, second = UnitOfWork(), UnitOfWork()
+    first.register_repository(users, User)
+    second.register_repository(users, User)
 
-    await manager.commit([InsertDocuments(users.store, (document,))])
-    with pytest.raises(WriteRefused) as refused:
-        await manager.commit([InsertDocuments(users.store, (document,))])
+    first.register_new(User(id="u1"))
+    with pytest.warns(DeprecationWarning, match="async commit"):
+        await first.commit()
+    second.register_new(User(id="u1"))
+    with (
+        pytest.warns(DeprecationWarning, match="async commit"),
+        pytest.raises(Exception, match="already stored"),
+    ):
+        await second.commit()
 
-    assert not manager.takes_writes
-    assert refused.value.entity_id == "u1"
     assert ambient.outcomes == ["committed", "rolled back: WriteRefused"]
     assert await users.count() == 1
 
 
 class Standalone:
-    """An ambient manager on a server that turns out to have no transactions."""
+    """A manager on a server that turns out to have no transactions."""
+
+    def __init__(self) -> None:
+        self.asked = 0
 
     @property
     def key(self) -> str:
         return "standalone server"
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Any]:
+    async def commit(self, writes: Sequence[Write]) -> list[WriteResult]:
+        self.asked += 1
         raise CapabilityNotSupported("this server has no transactions")
-        yield  # pragma: no cover - never reached
 
 
 async def test_best_effort_writes_one_by_one_where_a_transaction_cannot_begin() -> None:
-    users = InMemoryRepository[User]()
-    participant = participant_for(users, User)
-    tracked = Tracked(User(id="u1"), participant, EntityState.NEW)
-    group = Group("standalone server", Transactional(Standalone(), "standalone"), [])
-    group.steps.append(participant.stage_insert([tracked]))
-    settled: list[WriteResult] = []
+    standalone = Standalone()
+    users = offering(InMemoryRepository[User](), standalone)
+    uow = UnitOfWork()
+    uow.register_repository(users, User)
+    uow.register_new(User(id="u1"))
 
     with pytest.raises(CapabilityNotSupported, match="no transactions"):
-        await commit_groups([group], lambda step, result: settled.append(result))
+        await uow.commit()
     assert await users.count() == 0
 
-    await commit_groups([group], lambda step, result: settled.append(result), best_effort=True)
+    await uow.commit(best_effort=True)
     assert await users.count() == 1
-    assert settled == [None]
+    assert standalone.asked == 2
+    assert not uow.has_changes()
+
+
+class Miscounting:
+    """A manager that applies the writes but answers for one of them too few."""
+
+    @property
+    def key(self) -> str:
+        return "miscounting resource"
+
+    async def commit(self, writes: Sequence[Write]) -> list[WriteResult]:
+        return (await apply_in_order(writes))[1:]
+
+
+async def test_a_manager_answering_for_too_few_writes_is_reported_as_the_backends_fault() -> None:
+    users = offering(InMemoryRepository[User](), Miscounting())
+    uow = UnitOfWork()
+    uow.register_repository(users, User)
+    uow.register_new(User(id="u1"))
+
+    with pytest.raises(Exception, match="breaks the TransactionManager contract"):
+        await uow.commit()
+
+
+async def test_a_store_offering_something_else_than_a_manager_says_what_it_must_offer() -> None:
+    users = offering(InMemoryRepository[User](), "not a manager")
+
+    with pytest.raises(BackendContractError, match=r"async commit\(writes\)"):
+        find_transaction_manager(users.store)
+
+
+async def test_a_store_of_no_backend_offers_no_manager_and_commits_alone() -> None:
+    class Plain(DocumentStore):
+        async def insert(self, documents: Sequence[Any]) -> str | None:
+            return None
+
+        async def load(self, entity_id: str) -> str | None:
+            return None
+
+        async def replace(self, entity_id: str, document: str, check: Any) -> bool:
+            return True
+
+        async def remove(self, entity_id: str) -> bool:
+            return True
+
+        def select(self, query: Any) -> Any:
+            raise NotImplementedError
+
+        async def count(self, where: Any) -> int:
+            return 0
+
+    assert find_transaction_manager(Plain()) is None
+    assert find_transaction_manager(DocumentRepository(User, Plain())) is None
+
+
+async def test_the_plugins_argument_is_deprecated_and_the_commit_still_happens() -> None:
+    from victor_core import PluginRegistry
+
+    users = InMemoryRepository[User]()
+    with pytest.warns(DeprecationWarning, match="plugins= argument"):
+        uow = UnitOfWork(plugins=PluginRegistry())
+    uow.register_repository(users, User)
+    uow.register_new(User(id="u1"))
+    await uow.commit()
+
+    assert await users.count() == 1
+
+
+async def test_the_ambient_protocol_name_still_imports_with_a_deprecation() -> None:
+    import victor_core.backend as backend
+    import victor_core.unit_of_work as unit_of_work
+
+    with pytest.warns(DeprecationWarning, match="TransactionManager"):
+        assert backend.AmbientTransactionManager is not None
+    with pytest.warns(DeprecationWarning, match="TransactionManager"):
+        assert unit_of_work.AmbientTransactionManager is backend.AmbientTransactionManager

@@ -20,12 +20,16 @@ What lives here, by the job it does for a backend:
   to a MongoDB filter, with the expressions, declared attributes and path helpers it uses,
   so every engine answers exactly as Python does (:data:`PATH_RULE` says what a path reads).
 - **Transactions**: the write protocol (:class:`Write` and its kinds) that a
-  :class:`TransactionManager` applies in one transaction.
+  :class:`TransactionManager` applies in one transaction; each store offers its manager
+  through ``transaction_manager()``, which :func:`find_transaction_manager` reads.
 - **Event loops**: :class:`LoopBinding`, for a backend whose connections stay on one loop.
 - **Values**: the JSON encoding and the cattrs converter the kernel itself uses.
 """
 
 from __future__ import annotations
+
+import warnings
+from typing import Any
 
 from victor_core._records import record_fields
 from victor_core.backend.compiler import PushdownCompiler, SQLPushdownCompiler
@@ -36,10 +40,10 @@ from victor_core.backend.known import install_command
 from victor_core.backend.markers import hookimpl
 from victor_core.backend.storage_schema import StorageSchema
 from victor_core.backend.transactions import (
-    AmbientTransactionManager,
     Dispatcher,
     EventSink,
     TransactionManager,
+    find_transaction_manager,
 )
 from victor_core.backend.url import BackendURL, parse_url
 from victor_core.backend.writes import (
@@ -135,7 +139,6 @@ __all__ = [
     "PATH_RULE",
     "AdvanceCheckpoint",
     "AllOf",
-    "AmbientTransactionManager",
     "AnyOf",
     "AppendBroadcast",
     "AppendEvents",
@@ -212,6 +215,7 @@ __all__ = [
     "entity_name",
     "evaluate",
     "expression_of",
+    "find_transaction_manager",
     "holds_declared_value",
     "hookimpl",
     "install_command",
@@ -226,3 +230,19 @@ __all__ = [
     "sort_key",
     "stored_value",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "AmbientTransactionManager":
+        warnings.warn(
+            "AmbientTransactionManager is deprecated and will be removed in the next minor "
+            "release: a transaction manager is a TransactionManager, whose "
+            "`async commit(writes)` applies the writes (apply_in_order inside your own "
+            "transaction does it)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        from victor_core.backend.transactions import AmbientTransactionManager
+
+        return AmbientTransactionManager
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

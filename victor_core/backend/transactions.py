@@ -1,18 +1,19 @@
 """Transaction managers: how a backend commits a unit of work's writes, all or nothing.
 
-A backend answers the hook ``victor_transaction_manager(resource)`` for the repositories
-and event stores it made, with one of two kinds of manager:
+A backend's :class:`~victor_core.repository.DocumentStore`,
+:class:`~victor_core.eventsourcing.recorder.EventRecorder` and
+:class:`~victor_core.eventsourcing.checkpoints.CheckpointStore` each answer
+``transaction_manager()`` with the :class:`TransactionManager` of the resource they write to
+(the hook ``victor_transaction_manager`` offers the same manager to tools such as the
+contract suite). A commit asks the stores its writes name, through
+:func:`find_transaction_manager`, and hands each manager its list of writes: the memory
+backend applies them under one lock, SQLite in one ``BEGIN IMMEDIATE``, MongoDB in one
+session.
 
-- a :class:`TransactionManager` takes the whole list of writes and applies it in one
-  transaction (the memory and SQLite backends: one lock, or one ``BEGIN IMMEDIATE``);
-- an :class:`AmbientTransactionManager` opens a transaction that the backend's own
-  components join by themselves while it is open (MongoDB sessions); the unit of work then
-  makes its writes through those components inside it.
-
-Either way the manager has a :attr:`~TransactionManager.key` naming the transactional
-resource. Participants whose managers have equal keys commit in one transaction, so two
-repositories on one SQLite file, or an event store and a repository on one MongoDB client,
-commit together; different keys mean different transactions.
+The manager's :attr:`~TransactionManager.key` names the transactional resource. Writes
+whose managers have equal keys commit in one transaction, so two repositories on one SQLite
+file, or an event store and a repository on one MongoDB client, commit together; different
+keys mean different transactions.
 
 A backend's own unit of work (``SQLiteUnitOfWork``) takes a :data:`Dispatcher` for the
 events it commits, as :class:`~victor_core.UnitOfWork` does.
@@ -20,12 +21,18 @@ events it commits, as :class:`~victor_core.UnitOfWork` does.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol, runtime_checkable
 
-from victor_core.backend.writes import Write, WriteResult
+from victor_core.backend.writes import Write, WriteResult, apply_in_order
+from victor_core.errors import BackendContractError
 from victor_core.eventsourcing.events import Event
+from victor_core.eventsourcing.repository import AggregateRepository
+from victor_core.eventsourcing.store import EventStore
+from victor_core.repository.cached import CachedRepository
+from victor_core.repository.document_repository import DocumentRepository
 
 
 @runtime_checkable
@@ -54,7 +61,12 @@ class TransactionManager(Protocol):
 
 @runtime_checkable
 class AmbientTransactionManager(Protocol):
-    """Opens a transaction that the backend's components join while it is open."""
+    """Deprecated: opens a transaction that the backend's components join while it is open.
+
+    Give your manager ``async commit(writes)`` instead (applying the writes inside that
+    transaction with :func:`~victor_core.backend.apply_in_order`); until the next minor
+    release a manager of this kind still commits, with a ``DeprecationWarning``.
+    """
 
     @property
     def key(self) -> Hashable:
@@ -62,6 +74,64 @@ class AmbientTransactionManager(Protocol):
 
     def transaction(self) -> AbstractAsyncContextManager[object]:
         """Commit everything the resource's components write inside, or nothing if it raises."""
+
+
+def find_transaction_manager(component: object) -> TransactionManager | None:
+    """The manager that commits writes to *component*, or None when its backend has none.
+
+    *component* is a document store, an event recorder or a checkpoint store, which say
+    themselves through ``transaction_manager()``; a repository or an event store is read
+    through the store it writes to. Nothing else is consulted: no registry, no module names.
+    """
+    target = _storage_of(component)
+    offer = getattr(target, "transaction_manager", None)
+    if not callable(offer):
+        return None
+    manager = offer()
+    if manager is None:
+        return None
+    if isinstance(manager, TransactionManager):
+        return manager
+    if isinstance(manager, AmbientTransactionManager):
+        return _Ambient(manager)
+    raise BackendContractError(
+        f"{type(target).__qualname__}.transaction_manager() returned "
+        f"{type(manager).__qualname__}; it must return an object with a `key` and "
+        "`async commit(writes)` (victor_core.backend.TransactionManager), or None"
+    )
+
+
+def _storage_of(component: object) -> object:
+    """The store a repository or event store writes to; anything else as it is."""
+    while isinstance(component, CachedRepository):
+        component = component.base
+    if isinstance(component, AggregateRepository):
+        component = component.store
+    if isinstance(component, EventStore):
+        return component.recorder
+    if isinstance(component, DocumentRepository):
+        return component.store
+    return component
+
+
+class _Ambient:
+    """A manager that only opens a transaction its components join (deprecated kind)."""
+
+    def __init__(self, manager: AmbientTransactionManager) -> None:
+        warnings.warn(
+            f"{type(manager).__qualname__} has only `transaction()`; a transaction manager "
+            "now takes the writes with `async commit(writes)` (apply them inside your "
+            "transaction with victor_core.backend.apply_in_order). Managers with only "
+            "`transaction()` stop working in the next minor release",
+            DeprecationWarning,
+            stacklevel=4,
+        )
+        self.manager = manager
+        self.key: Hashable = manager.key
+
+    async def commit(self, writes: Sequence[Write]) -> list[WriteResult]:
+        async with self.manager.transaction():
+            return await apply_in_order(writes)
 
 
 class EventSink(Protocol):

@@ -14,8 +14,12 @@ import abc
 import math
 import time
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from victor_core.errors import CheckpointConflict, ConfigurationError
+
+if TYPE_CHECKING:
+    from victor_core.backend.transactions import TransactionManager
 
 #: Databases store 64-bit integers: no global position is larger.
 _LARGEST_POSITION = 2**63 - 1
@@ -109,6 +113,15 @@ class CheckpointStore(abc.ABC):
     @abc.abstractmethod
     async def drop_lease(self, name: str, owner: str) -> None:
         """End *name*'s lease if *owner* holds it; otherwise change nothing."""
+
+    def transaction_manager(self) -> TransactionManager | None:
+        """The manager committing a unit of work's checkpoint moves in this store, or None.
+
+        A unit of work asks each store its writes name, and commits the writes whose
+        managers share a key in one transaction; None (the default) means the writes are
+        made one by one, each through the store's own methods.
+        """
+        return None
 
     async def close(self) -> None:  # noqa: B027 - optional for stores holding nothing
         """Release connections; the store is not used afterwards."""

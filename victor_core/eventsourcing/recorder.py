@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from victor_core.errors import BackendContractError
 from victor_core.eventsourcing.records import (
@@ -20,6 +21,9 @@ from victor_core.eventsourcing.records import (
     StoredEventRecord,
 )
 from victor_core.eventsourcing.subscriptions import AppendSignal
+
+if TYPE_CHECKING:
+    from victor_core.backend.transactions import TransactionManager
 
 _VERSION_AT_PAGE = 500
 
@@ -107,6 +111,15 @@ class EventRecorder(abc.ABC):
         Without a signal a caught-up subscription calls :meth:`read_all` once per poll
         interval. Return an :class:`~victor_core.eventsourcing.subscriptions.AppendBroadcast`
         that appends notify (for appends in this process), or a signal of the engine's own.
+        """
+        return None
+
+    def transaction_manager(self) -> TransactionManager | None:
+        """The manager committing a unit of work's appends to this recorder, or None.
+
+        A unit of work asks each store its writes name, and commits the writes whose
+        managers share a key in one transaction; None (the default) means the writes are
+        made one by one, each through the recorder's own methods.
         """
         return None
 

@@ -29,10 +29,7 @@ if TYPE_CHECKING:
     from victor_core.backend.contract import ContractInstance
     from victor_core.backend.info import BackendInfo
     from victor_core.backend.storage_schema import StorageSchema
-    from victor_core.backend.transactions import (
-        AmbientTransactionManager,
-        TransactionManager,
-    )
+    from victor_core.backend.transactions import TransactionManager
     from victor_core.backend.url import BackendURL
     from victor_core.eventsourcing.store import EventStore
     from victor_core.repository.entity import Entity
@@ -73,19 +70,18 @@ def victor_create_repository(
 
 
 @hookspec(firstresult=True)
-def victor_transaction_manager(
-    resource: object,
-) -> TransactionManager | AmbientTransactionManager | None:
-    """The transaction manager for *resource* (a repository or event store this backend made).
+def victor_transaction_manager(resource: object) -> TransactionManager | None:
+    """The transaction manager for *resource* (a repository, event store or store you made).
 
-    Return ``None`` for resources of other backends. A unit of work asks about each
-    repository and event store it writes to, groups them by the manager's ``key`` (the
-    transactional resource: a database file, a client) and commits each group in one
-    transaction; equal keys must mean that one transaction can hold all of them. Return a
-    :class:`~victor_core.unit_of_work.TransactionManager`, which applies the list of writes
-    of a commit all or nothing, or an
-    :class:`~victor_core.unit_of_work.AmbientTransactionManager`, whose ``transaction()``
-    the backend's components join by themselves. Declare ``Capability.TRANSACTIONS``.
+    Return ``None`` for resources of other backends. Return the same manager (equal
+    ``key``) that your stores' ``transaction_manager()`` returns: a unit of work asks the
+    document stores, event recorders and checkpoint stores its writes name, groups the
+    writes by the manager's ``key`` (the transactional resource: a database file, a client)
+    and hands each group to the manager's ``commit``, all or nothing; equal keys must mean
+    that one transaction can hold all of them. Tools ask through this hook: the contract
+    suite checks the manager it returns. Return a
+    :class:`~victor_core.backend.TransactionManager` and declare
+    ``Capability.TRANSACTIONS``.
     """
 
 

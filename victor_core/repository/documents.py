@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from victor_core.repository.expressions import NOTHING_PUSHED, Expression, Pushdown
 from victor_core.repository.specification import BaseSpecification, OrderKey
+
+if TYPE_CHECKING:
+    from victor_core.backend.transactions import TransactionManager
 
 
 @attrs.frozen
@@ -121,6 +124,15 @@ class DocumentStore(ABC):
     @abstractmethod
     async def count(self, where: Expression | None) -> int:
         """How many documents match *where*."""
+
+    def transaction_manager(self) -> TransactionManager | None:
+        """The manager committing a unit of work's writes to this store, or None.
+
+        A unit of work asks each store its writes name, and commits the writes whose
+        managers share a key in one transaction; None (the default) means the writes are
+        made one by one, each through the store's own methods.
+        """
+        return None
 
     async def close(self) -> None:  # noqa: B027 - most engines have nothing to release
         """Release connections and other resources; called once."""

@@ -1,4 +1,4 @@
-"""What a unit of work remembers about each object: its state, and how it looked.
+"""What a unit of work remembers about each object: what it will do with it, and how it looked.
 
 Dirty checking compares the object's serialized form now with the one taken when it was
 attached (or last committed), through the same converter the repository stores it with,
@@ -8,6 +8,7 @@ back from that same serialized form.
 
 from __future__ import annotations
 
+import enum
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -17,10 +18,22 @@ from cattrs.preconf.json import JsonConverter
 from victor_core._records import record_fields
 from victor_core.errors import SerializationError
 from victor_core.eventsourcing.serializer import dumps
-from victor_core.unit_of_work.states import EntityState
 
 if TYPE_CHECKING:
-    from victor_core.unit_of_work.steps import Participant
+    from victor_core.unit_of_work.participants import Participant
+
+
+class EntityState(enum.StrEnum):
+    """The state of a tracked object, and so what ``commit`` writes for it."""
+
+    #: Registered with ``register_new``: inserted at commit.
+    NEW = "new"
+    #: Registered with ``register_modified``, or attached and changed since: updated at commit.
+    MODIFIED = "modified"
+    #: Registered with ``register_deleted``: deleted at commit.
+    DELETED = "deleted"
+    #: Attached, loaded or committed, and unchanged since: nothing to write.
+    CLEAN = "clean"
 
 
 @attrs.define(eq=False)

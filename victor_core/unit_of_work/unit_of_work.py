@@ -9,7 +9,9 @@ commit with the state they were loaded in. Nothing is written before
 
 from __future__ import annotations
 
+import inspect
 import logging
+import warnings
 from collections import OrderedDict
 from collections.abc import Awaitable, Generator
 from types import TracebackType
@@ -20,17 +22,17 @@ from victor_core.backend.writes import WriteResult
 from victor_core.errors import ConfigurationError
 from victor_core.eventsourcing.aggregate import Aggregate
 from victor_core.eventsourcing.checkpoints import CheckpointStore, check_advance
-from victor_core.plugins.registry import PluginRegistry
-from victor_core.unit_of_work.aggregates import AggregateParticipant
-from victor_core.unit_of_work.checkpoint_step import checkpoint_step
-from victor_core.unit_of_work.commit import commit_groups, group_steps, is_atomic
-from victor_core.unit_of_work.dispatch import dispatch
+from victor_core.eventsourcing.events import Event
+from victor_core.unit_of_work.commit import commit_groups, group_steps, is_atomic, plan
 from victor_core.unit_of_work.errors import NotAtomic
-from victor_core.unit_of_work.participants import participant_for
-from victor_core.unit_of_work.planning import plan
-from victor_core.unit_of_work.states import EntityState
-from victor_core.unit_of_work.steps import Participant, Step
-from victor_core.unit_of_work.tracking import Tracked, restore
+from victor_core.unit_of_work.participants import (
+    AggregateParticipant,
+    Participant,
+    Step,
+    checkpoint_step,
+    participant_for,
+)
+from victor_core.unit_of_work.tracking import EntityState, Tracked, restore
 
 T = TypeVar("T")
 
@@ -74,13 +76,14 @@ class UnitOfWork:
         *,
         best_effort: bool = False,
         dispatcher: Dispatcher | None = None,
-        plugins: PluginRegistry | None = None,
+        plugins: object = None,
     ) -> None:
+        if plugins is not None:
+            _plugins_are_not_needed()
         #: Commit resources separately rather than refuse (see :meth:`commit`).
         self.best_effort = best_effort
         #: Receives the events of committed aggregates.
         self.dispatcher = dispatcher
-        self._plugins = plugins
         self._participants: dict[type, Participant] = {}
         self._tracked: OrderedDict[_Identity, Tracked] = OrderedDict()
         self._committing = False
@@ -266,7 +269,7 @@ class UnitOfWork:
                 steps.append(self._checkpoint)
             if not steps:
                 return
-            groups = group_steps(steps, self._plugins)
+            groups = group_steps(steps)
             allowed = self.best_effort if best_effort is None else best_effort
             if not allowed and not is_atomic(groups):
                 raise NotAtomic([group.describe() for group in groups])
@@ -372,3 +375,47 @@ def _has_changed(tracked: Tracked) -> bool:
 def _describe(obj: Any) -> str:
     kind = "aggregate" if isinstance(obj, Aggregate) else "entity"
     return f"{type(obj).__qualname__} {kind} {getattr(obj, 'id', '')!r}"
+
+
+def transactional(
+    *repositories: tuple[object, type],
+    best_effort: bool = False,
+    dispatcher: Dispatcher | None = None,
+    plugins: object = None,
+) -> UnitOfWork:
+    """A :class:`UnitOfWork` with each ``(repository, EntityType)`` pair registered.
+
+    Use it with ``async with``: the block's changes are committed when it ends normally,
+    and rolled back when it raises (the error propagates)::
+
+        async with transactional((user_repo, User), (order_repo, Order)) as uow:
+            uow.register_new(User(name="Charlie"))
+    """
+    if plugins is not None:
+        _plugins_are_not_needed()
+    uow = UnitOfWork(best_effort=best_effort, dispatcher=dispatcher)
+    for pair in repositories:
+        if not (isinstance(pair, tuple) and len(pair) == 2):
+            raise ConfigurationError(
+                f"transactional takes (repository, EntityType) pairs, e.g. "
+                f"transactional((user_repo, User)); got {pair!r}"
+            )
+        uow.register_repository(*pair)
+    return uow
+
+
+async def dispatch(dispatcher: Dispatcher, event: Event) -> None:
+    """Give *event* to *dispatcher* (an ``EventDispatcher``, alike, or a callable)."""
+    sink = getattr(dispatcher, "dispatch", None)
+    outcome = sink(event) if callable(sink) else dispatcher(event)  # type: ignore[operator]
+    if inspect.isawaitable(outcome):
+        await outcome
+
+
+def _plugins_are_not_needed() -> None:
+    warnings.warn(
+        "the plugins= argument of UnitOfWork and transactional is deprecated and ignored: "
+        "a commit asks the stores its writes name for their transaction manager; leave it out",
+        DeprecationWarning,
+        stacklevel=3,
+    )

@@ -28,6 +28,7 @@ from victor_core.backend import (
     TransactionManager,
     Write,
     WriteRefused,
+    find_transaction_manager,
 )
 
 pytestmark = [pytest.mark.asyncio, requires(Capability.TRANSACTIONS)]
@@ -41,6 +42,38 @@ def manager_for(backend: Backend, resource: object) -> TransactionManager:
         f"a backend declaring TRANSACTIONS gives {type(resource).__name__} a TransactionManager"
     )
     return manager
+
+
+OFFERED = (
+    "a unit of work asks the stores its writes name for their transaction manager: each "
+    "DocumentStore, EventRecorder and CheckpointStore of a backend declaring TRANSACTIONS "
+    "returns from transaction_manager() a manager with the key of the one the hook gives"
+)
+
+
+def same_manager(backend: Backend, resource: object, store: object) -> None:
+    offered = find_transaction_manager(store)
+    assert offered is not None, f"{type(store).__name__}.transaction_manager(): {OFFERED}"
+    assert offered.key == manager_for(backend, resource).key, OFFERED
+
+
+@requires(Capability.REPOSITORY)
+async def test_a_document_store_offers_the_manager_the_hook_gives_for_its_repository(
+    victor_backend: Backend, open_repository: OpenRepository
+) -> None:
+    repo = await open_repository(Ledger)
+    assert isinstance(repo, DocumentRepository), "this check needs the backend's document store"
+    same_manager(victor_backend, repo, repo.store)
+
+
+@requires(Capability.EVENT_STORE)
+async def test_a_recorder_and_its_checkpoints_offer_the_manager_the_hook_gives(
+    victor_backend: Backend, open_event_store: OpenEventStore
+) -> None:
+    store = await open_event_store()
+    same_manager(victor_backend, store, store.recorder)
+    if victor_backend.info.supports(Capability.EXACTLY_ONCE) and store.checkpoints is not None:
+        same_manager(victor_backend, store.checkpoints, store.checkpoints)
 
 
 def document(repo: DocumentRepository[Ledger], ledger: Ledger, total: int, version: int) -> str:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from victor_core.backend import CheckpointStore
 from victor_memory.storage import MemoryStorage, named_storage
+
+if TYPE_CHECKING:
+    from victor_memory.transactions import MemoryTransactionManager
 
 
 class InMemoryCheckpointStore(CheckpointStore):
@@ -45,6 +50,13 @@ class InMemoryCheckpointStore(CheckpointStore):
             holder = self.storage.leases.get(name)
             if holder is not None and holder[0] == owner:
                 del self.storage.leases[name]
+
+    def transaction_manager(self) -> MemoryTransactionManager:
+        """The in-process memory's manager: in-memory writes all commit together."""
+        # Here, not at the top: that module imports this one.
+        from victor_memory.transactions import MemoryTransactionManager
+
+        return MemoryTransactionManager()
 
 
 def swap_holding_lock(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from victor_core.backend import (
     AppendBroadcast,
@@ -21,6 +22,9 @@ from victor_core.backend import (
     StoredEventRecord,
     check_append,
 )
+
+if TYPE_CHECKING:
+    from victor_memory.transactions import MemoryTransactionManager
 
 
 class MemoryEventLog:
@@ -141,3 +145,10 @@ class InMemoryEventRecorder(EventRecorder):
     async def stream_version(self, stream_id: str) -> int:
         with self.log.lock:
             return len(self.log.streams.get(stream_id, ()))
+
+    def transaction_manager(self) -> MemoryTransactionManager:
+        """The in-process memory's manager: in-memory writes all commit together."""
+        # Here, not at the top: that module imports this one.
+        from victor_memory.transactions import MemoryTransactionManager
+
+        return MemoryTransactionManager()

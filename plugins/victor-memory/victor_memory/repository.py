@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import AsyncGenerator, Sequence
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 from cattrs.preconf.json import JsonConverter
@@ -36,6 +36,9 @@ from victor_core.backend import (
     sort_in_python,
 )
 from victor_memory.storage import MemoryStorage, named_storage
+
+if TYPE_CHECKING:
+    from victor_memory.transactions import MemoryTransactionManager
 
 E = TypeVar("E", bound=Entity)
 
@@ -169,6 +172,13 @@ class MemoryDocumentStore(DocumentStore, Generic[E]):
         entity = self.codec.decode(document, entity_id)
         self._decoded[entity_id] = (document, entity)
         return entity
+
+    def transaction_manager(self) -> MemoryTransactionManager:
+        """The in-process memory's manager: in-memory writes all commit together."""
+        # Here, not at the top: that module imports this one.
+        from victor_memory.transactions import MemoryTransactionManager
+
+        return MemoryTransactionManager()
 
 
 class InMemoryRepository(DocumentRepository[E]):

@@ -11,6 +11,7 @@ from victor_core.backend import BackendURL, CheckpointStore, ConfigurationError
 from victor_mongodb.database import MongoDatabase
 from victor_mongodb.errors import translated
 from victor_mongodb.event_log import timestamp_text
+from victor_mongodb.transactions import MongoTransactionManager
 
 #: The collection holding checkpoint documents.
 CHECKPOINTS = "victor_checkpoints"
@@ -136,6 +137,10 @@ class MongoCheckpointStore(CheckpointStore):
             await leases.delete_one(
                 {"_id": {"$eq": name}, "owner": {"$eq": owner}}, **self.database.collated()
             )
+
+    def transaction_manager(self) -> MongoTransactionManager:
+        """The manager of this store's client: writes through one client commit together."""
+        return MongoTransactionManager(self.database)
 
     async def close(self) -> None:
         if self.owns_database:

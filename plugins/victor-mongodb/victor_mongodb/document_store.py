@@ -39,6 +39,7 @@ from victor_mongodb.database import MongoDatabase
 from victor_mongodb.documents import POSITION, fields_of, from_document
 from victor_mongodb.errors import DUPLICATE_KEY, ENTITY_TOO_LARGE, translated
 from victor_mongodb.filters import FilterCompiler, field_name
+from victor_mongodb.transactions import MongoTransactionManager
 
 #: The collection counting each entity collection's positions.
 SEQUENCES = "victor_sequences"
@@ -290,6 +291,10 @@ class MongoDocumentStore(DocumentStore):
                     **self.collated,
                 )
             )
+
+    def transaction_manager(self) -> MongoTransactionManager:
+        """The manager of this store's client: writes through one client commit together."""
+        return MongoTransactionManager(self.database)
 
     async def close(self) -> None:
         if self.owns_database:

@@ -65,6 +65,7 @@ from victor_mongodb.errors import (
     TransactionConflict,
     translated,
 )
+from victor_mongodb.transactions import MongoTransactionManager
 from victor_mongodb.wakeups import ChangeStreamSignal, wakeups_of
 
 #: The collection holding the commit documents.
@@ -344,6 +345,10 @@ class MongoEventRecorder(EventRecorder):
                 **self.database.collated(),
             )
         return 0 if last is None else int(last["last_position"])
+
+    def transaction_manager(self) -> MongoTransactionManager:
+        """The manager of this store's client: writes through one client commit together."""
+        return MongoTransactionManager(self.database)
 
     async def close(self) -> None:
         if self.owns_database:

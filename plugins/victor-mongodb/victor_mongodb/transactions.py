@@ -1,8 +1,9 @@
 """Multi-document transactions: entities, events, snapshots and checkpoints committed together.
 
 On a replica set or a sharded cluster, everything victor writes through one client inside
-``async with database.transaction():`` (or the manager the unit of work gets from the
-``victor_transaction_manager`` hook) commits as one transaction, or not at all. Every
+``async with database.transaction():`` (or a unit of work's commit, handed to the
+:class:`MongoTransactionManager` that every store on the client returns from
+``transaction_manager()``) commits as one transaction, or not at all. Every
 component on that client joins it by itself: the session is carried by a context variable,
 keyed by the client, so no method needs a ``session`` argument.
 

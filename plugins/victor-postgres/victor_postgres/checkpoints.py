@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import asyncpg
 
 from victor_core.backend import CheckpointStore
 from victor_postgres.database import PostgresDatabase
 from victor_postgres.schema import SchemaPart
+
+if TYPE_CHECKING:
+    from victor_postgres.transactions import PostgresTransactionManager
 
 CHECKPOINTS = SchemaPart(
     name="checkpoints",
@@ -138,3 +143,10 @@ class PostgresCheckpointStore(CheckpointStore):
     async def drop_lease(self, name: str, owner: str) -> None:
         await self.database.ensure(LEASES)
         await self.database.run(_drop_lease_in, name, owner)
+
+    def transaction_manager(self) -> PostgresTransactionManager:
+        """The manager of this store's database: writes to one schema commit together."""
+        # Here, not at the top: that module imports this one.
+        from victor_postgres.transactions import PostgresTransactionManager
+
+        return PostgresTransactionManager(self.database)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
@@ -44,6 +44,9 @@ from victor_core.backend import (
 )
 from victor_postgres.database import PostgresDatabase
 from victor_postgres.schema import SchemaPart
+
+if TYPE_CHECKING:
+    from victor_postgres.transactions import PostgresTransactionManager
 
 #: Positions per transaction: at most this many events are appended in one transaction.
 SLOTS = 1 << 20
@@ -409,6 +412,13 @@ class PostgresEventRecorder(EventRecorder):
         signal = ListeningSignal(self.database)
         self._signals.append(signal)
         return signal
+
+    def transaction_manager(self) -> PostgresTransactionManager:
+        """The manager of this store's database: writes to one schema commit together."""
+        # Here, not at the top: that module imports this one.
+        from victor_postgres.transactions import PostgresTransactionManager
+
+        return PostgresTransactionManager(self.database)
 
     async def close(self) -> None:
         signals, self._signals = self._signals, []

@@ -14,7 +14,7 @@ transaction, such as a unit of work's.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Iterable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import asyncpg
 from cattrs.preconf.json import JsonConverter
@@ -44,6 +44,9 @@ from victor_postgres.spec_compiler import (
     json_path,
     quote_name,
 )
+
+if TYPE_CHECKING:
+    from victor_postgres.transactions import PostgresTransactionManager
 
 E = TypeVar("E", bound=Entity)
 
@@ -255,6 +258,13 @@ class PostgresDocumentStore(DocumentStore):
         if where is not None:
             sql += " WHERE " + self.compiler.where(where, params)
         return int(await database.run(_fetch_value, sql, params))
+
+    def transaction_manager(self) -> PostgresTransactionManager:
+        """The manager of this store's database: writes to one schema commit together."""
+        # Here, not at the top: that module imports this one.
+        from victor_postgres.transactions import PostgresTransactionManager
+
+        return PostgresTransactionManager(self.database)
 
     async def close(self) -> None:
         if self.owns_database:

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from victor_core import utc_now
 from victor_core.backend import CheckpointStore, ConfigurationError
 from victor_sqlite.database import SQLiteDatabase
 from victor_sqlite.event_log import timestamp_text
 from victor_sqlite.schema import SchemaPart
+
+if TYPE_CHECKING:
+    from victor_sqlite.transactions import SQLiteTransactionManager
 
 CHECKPOINTS = SchemaPart(
     name="checkpoints",
@@ -147,6 +150,13 @@ class SQLiteCheckpointStore(CheckpointStore):
     async def drop_lease(self, name: str, owner: str) -> None:
         await self.database.ensure(LEASES)
         await self.database.write(_drop_lease_in, name, owner)
+
+    def transaction_manager(self) -> SQLiteTransactionManager:
+        """The manager of this store's file: writes to one file commit together."""
+        # Here, not at the top: that module imports this one.
+        from victor_sqlite.transactions import SQLiteTransactionManager
+
+        return SQLiteTransactionManager(self.database)
 
     async def close(self) -> None:
         if self.owns_database:

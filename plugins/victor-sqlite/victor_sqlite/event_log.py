@@ -20,7 +20,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from victor_core.backend import (
     AppendResult,
@@ -35,6 +35,9 @@ from victor_core.backend import (
 )
 from victor_sqlite.database import SQLiteDatabase
 from victor_sqlite.schema import SchemaPart
+
+if TYPE_CHECKING:
+    from victor_sqlite.transactions import SQLiteTransactionManager
 
 _EVENT_ID_INDEX = (
     "CREATE UNIQUE INDEX victor_events_event_id ON victor_events (stream_id, event_id)"
@@ -294,6 +297,13 @@ class SQLiteEventRecorder(EventRecorder):
     async def version_at(self, stream_id: str, moment: datetime) -> int:
         await self.database.ensure(EVENTS)
         return await self.database.run(_version_at_in, stream_id, timestamp_text(moment))
+
+    def transaction_manager(self) -> SQLiteTransactionManager:
+        """The manager of this store's file: writes to one file commit together."""
+        # Here, not at the top: that module imports this one.
+        from victor_sqlite.transactions import SQLiteTransactionManager
+
+        return SQLiteTransactionManager(self.database)
 
     async def close(self) -> None:
         if self.owns_database:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import AsyncGenerator, Iterable, Sequence
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from cattrs.preconf.json import JsonConverter
 
@@ -41,6 +41,9 @@ from victor_sqlite.database import SQLiteDatabase
 from victor_sqlite.schema import SchemaPart
 from victor_sqlite.settings import SQLiteSettings
 from victor_sqlite.spec_compiler import SpecificationCompiler, json_path, quote_name
+
+if TYPE_CHECKING:
+    from victor_sqlite.transactions import SQLiteTransactionManager
 
 E = TypeVar("E", bound=Entity)
 
@@ -245,6 +248,13 @@ class SQLiteDocumentStore(DocumentStore):
             sql += " WHERE " + self.compiler.where(where, params)
         row = await database.run(_fetch_one, sql, params)
         return int(row[0])
+
+    def transaction_manager(self) -> SQLiteTransactionManager:
+        """The manager of this store's file: writes to one file commit together."""
+        # Here, not at the top: that module imports this one.
+        from victor_sqlite.transactions import SQLiteTransactionManager
+
+        return SQLiteTransactionManager(self.database)
 
     async def close(self) -> None:
         if self.owns_database:

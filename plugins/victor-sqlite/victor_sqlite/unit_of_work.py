@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from cattrs.preconf.json import JsonConverter
 
-from victor_core import Aggregate, AggregateRepository, Entity, PluginRegistry, UnitOfWork
+from victor_core import Aggregate, AggregateRepository, Entity, UnitOfWork
 from victor_core.backend import ConfigurationError, Dispatcher, EventSerializer
 from victor_sqlite.database import SQLiteDatabase
 from victor_sqlite.repository import SQLiteRepository
@@ -37,6 +37,7 @@ class SQLiteUnitOfWork(UnitOfWork):
     :meth:`repository` and :meth:`aggregates` open and register repositories on the
     database; repositories opened elsewhere may be registered too when they are on the same
     file. Events of committed aggregates go to *dispatcher* after the commit, never before.
+    ``plugins=`` is deprecated and ignored, as it is for ``UnitOfWork``.
     """
 
     def __init__(
@@ -45,7 +46,7 @@ class SQLiteUnitOfWork(UnitOfWork):
         *,
         dispatcher: Dispatcher | None = None,
         serializer: EventSerializer | None = None,
-        plugins: PluginRegistry | None = None,
+        plugins: object = None,
         **options: Any,
     ) -> None:
         super().__init__(dispatcher=dispatcher, plugins=plugins)
