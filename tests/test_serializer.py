@@ -11,6 +11,7 @@ import pytest
 
 from victor_core import CorruptEvent, Event, SerializationError
 from victor_core.backend import EventSerializer, StoredEventRecord
+from victor_memory import InMemoryEventStore
 
 
 @dataclasses.dataclass
@@ -113,3 +114,47 @@ def test_a_payload_without_a_field_the_class_requires_names_the_field() -> None:
 
     assert "Named's fields without a default: name" in str(caught.value)
     assert isinstance(caught.value, SerializationError)
+
+
+def test_json_written_by_other_tools_reads_the_same_as_victor_s_compact_json() -> None:
+    fields = {
+        "value": 2.5,
+        "id": "e",
+        "timestamp": "2024-05-01T12:00:00+00:00",
+        "aggregate_id": "s",
+    }
+    serializer = EventSerializer()
+    compact = serializer.deserialize(stored(json.dumps(fields, separators=(",", ":"))))
+    padded = serializer.deserialize(stored(f" {json.dumps(fields, indent=2)}\n"))
+
+    assert padded == compact
+    assert compact.value == 2.5
+    assert compact.timestamp == datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("data", ['{"value": 1.0} trailing', "", '{"value": 1.0'])
+def test_stored_data_that_is_not_json_is_a_serialization_error(data: str) -> None:
+    with pytest.raises(SerializationError, match=r"tests\.Measured"):
+        EventSerializer().deserialize(stored(data))
+
+
+@pytest.mark.asyncio
+async def test_a_read_of_mixed_event_classes_gives_each_event_its_class() -> None:
+    @dataclasses.dataclass
+    class Labelled(Event):
+        __event_type__ = "tests.Labelled"
+        label: str = ""
+
+    written = [
+        Measured(value=float(n), aggregate_id="s")
+        if n % 2
+        else Labelled(label=str(n), aggregate_id="s")
+        for n in range(6)
+    ]
+    async with InMemoryEventStore() as store:
+        await store.append("s", written)
+        streamed = [recorded.event for recorded in await store.read_stream("s")]
+        logged = [recorded.event async for recorded in store.read_all(page_size=4)]
+
+    assert streamed == logged == written
+    assert [type(event) for event in logged] == [Labelled, Measured] * 3

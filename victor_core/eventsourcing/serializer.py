@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import json.scanner
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -89,6 +90,38 @@ def _make_dumps() -> Callable[[Any], str]:
     return dumps
 
 
+def _make_loads() -> Callable[[str], Any]:
+    """``json.loads``, minus the Python around its C scanner for text without padding.
+
+    ``json.loads`` matches a regular expression at each end of the text to skip whitespace,
+    which victor never writes; those two matches cost about as much as decoding a small
+    event. Text the scanner does not consume whole (padding, trailing data, invalid JSON,
+    bytes) goes to ``json.loads``, which decides it, and words its error, as ever.
+    """
+    # None on interpreters without json's C accelerator.
+    make_scanner: Callable[[json.JSONDecoder], Any] | None = getattr(
+        json.scanner, "c_make_scanner", None
+    )
+    scan = make_scanner(json.JSONDecoder()) if make_scanner is not None else None
+
+    def loads(text: str) -> Any:
+        if scan is not None:
+            try:
+                value, end = scan(text, 0)
+            except Exception:  # json.loads below raises the proper error
+                pass
+            else:
+                if end == len(text):
+                    return value
+        return json.loads(text)
+
+    return loads
+
+
+#: JSON text to values, as ``json.loads`` does it.
+loads = _make_loads()
+
+
 #: Compact JSON; NaN and infinities are refused because databases disagree about them, and
 #: so is text that is not Unicode (:class:`NotUnicodeText`).
 dumps = _make_dumps()
@@ -144,61 +177,117 @@ class EventSerializer:
 
     def serialize(self, event: Event, stream_id: str) -> NewEventRecord:
         """The record to store for *event* appended to *stream_id*."""
-        if not isinstance(event, Event):
-            raise SerializationError(
-                f"cannot append {type(event).__qualname__} {glimpse(event)}: events must derive "
-                "from victor_core.Event (use @dataclass or @attrs.define on the subclass)"
+        return self._encoder()(event, stream_id)
+
+    def _batch_encoder(self) -> Callable[[Event, str], NewEventRecord]:
+        """:meth:`serialize`, for the events of one append: each class looked up once.
+
+        Use a fresh one for each append, so that classes registered, and hooks changed, in
+        between are seen. A subclass that overrides :meth:`serialize` gets its own method.
+        """
+        if type(self).serialize is not EventSerializer.serialize:
+            return self.serialize
+        return self._encoder()
+
+    def _encoder(self) -> Callable[[Event, str], NewEventRecord]:
+        get_hook = self.converter.get_unstructure_hook
+        name_of = self.registry.name_of
+        #: class -> (its unstructure hook, its stored name, its schema version)
+        known: dict[type[Event], tuple[Callable[[Any], Any], str, int]] = {}
+
+        def serialize(event: Event, stream_id: str) -> NewEventRecord:
+            if not isinstance(event, Event):
+                raise SerializationError(
+                    f"cannot append {type(event).__qualname__} {glimpse(event)}: events must "
+                    "derive from victor_core.Event (use @dataclass or @attrs.define on the "
+                    "subclass)"
+                )
+            cls = type(event)
+            entry = known.get(cls)
+            try:
+                hook = get_hook(cls) if entry is None else entry[0]
+                payload = hook(event)
+                if not payload.get("aggregate_id"):
+                    payload["aggregate_id"] = stream_id
+                data = dumps(payload)
+            except NotUnicodeText as exc:
+                raise SerializationError(f"cannot serialize {cls.__qualname__}: {exc}") from None
+            except (TypeError, ValueError) as exc:
+                raise SerializationError(
+                    f"cannot serialize {cls.__qualname__}: {exc}. Fields must be JSON-friendly "
+                    "values (str, numbers, bool, None, datetime, date, UUID, Decimal, enums, "
+                    "lists, dicts, tuples, sets, nested dataclasses or attrs classes) or have a "
+                    "hook registered on victor_core.serialization.converter"
+                ) from exc
+            if entry is None:
+                entry = known[cls] = (hook, name_of(cls), schema_version_of(cls))
+            timestamp = event.timestamp
+            # Positionally, in the order of the record's fields: keywords cost more per event.
+            return NewEventRecord(
+                event.id,
+                entry[1],
+                entry[2],
+                data,
+                timestamp if timestamp.tzinfo is UTC else as_utc(timestamp),
             )
-        cls = type(event)
-        try:
-            payload = self.converter.unstructure(event, cls)
-            if not payload.get("aggregate_id"):
-                payload["aggregate_id"] = stream_id
-            data = dumps(payload)
-        except NotUnicodeText as exc:
-            raise SerializationError(f"cannot serialize {cls.__qualname__}: {exc}") from None
-        except (TypeError, ValueError) as exc:
-            raise SerializationError(
-                f"cannot serialize {cls.__qualname__}: {exc}. Fields must be JSON-friendly "
-                "values (str, numbers, bool, None, datetime, date, UUID, Decimal, enums, "
-                "lists, dicts, tuples, sets, nested dataclasses or attrs classes) or have a "
-                "hook registered on victor_core.serialization.converter"
-            ) from exc
-        # Positionally, in the order of the record's fields: keywords cost more per event.
-        return NewEventRecord(
-            event.id,
-            self.registry.name_of(cls),
-            schema_version_of(cls),
-            data,
-            as_utc(event.timestamp),
-        )
+
+        return serialize
 
     def deserialize(self, record: StoredEventRecord) -> Event:
         """The event a stored record holds, as an instance of its registered class."""
-        cls = self.registry.resolve(record.type_name)
-        try:
-            payload = json.loads(record.data)
-            # What serialize() writes, always: without it the event would be made up of
-            # defaults, with a new id and the current time (a damaged row, not an event).
-            if (
-                type(payload) is not dict
-                or payload.get("id") != record.event_id
-                or "timestamp" not in payload
-                or "aggregate_id" not in payload
-            ):
-                raise corrupt_event(record, cls, payload)
-            if record.schema_version != schema_version_of(cls):
-                payload = self.upcasters.upcast(cls, payload, record.schema_version)
-            event = self.converter.structure(payload, cls)
-        except CorruptEvent:
-            raise
-        except SerializationError as exc:
-            raise SerializationError(f"cannot read {_describe(record)}: {exc}") from exc
-        except (BaseValidationError, TypeError, ValueError, KeyError) as exc:
-            raise corrupt_event(record, cls, None, exc) from exc
-        if not isinstance(event, Event):  # pragma: no cover - structure() returns cls
-            raise SerializationError(f"{cls.__qualname__} is not an Event subclass")
-        return event
+        return self._decoder()(record)
+
+    def _page_decoder(self) -> Callable[[StoredEventRecord], Event]:
+        """:meth:`deserialize`, for reading many records in a row (a page, a stream).
+
+        It looks each type name up once, with its class's schema version and structure
+        hook, so use a fresh one for each read: classes registered, and hooks changed, in
+        between are seen by the next read. A subclass that overrides :meth:`deserialize`
+        gets its own method back.
+        """
+        if type(self).deserialize is not EventSerializer.deserialize:
+            return self.deserialize
+        return self._decoder()
+
+    def _decoder(self) -> Callable[[StoredEventRecord], Event]:
+        resolve = self.registry.resolve
+        get_hook = self.converter.get_structure_hook
+        upcast = self.upcasters.upcast
+        #: type name -> (class, its schema version, its structure hook)
+        known: dict[str, tuple[type[Event], int, Callable[[Any, Any], Any]]] = {}
+
+        def deserialize(record: StoredEventRecord) -> Event:
+            type_name = record.type_name
+            entry = known.get(type_name)
+            cls = resolve(type_name) if entry is None else entry[0]
+            try:
+                if entry is None:
+                    entry = known[type_name] = (cls, schema_version_of(cls), get_hook(cls))
+                _, version, hook = entry
+                payload = loads(record.data)
+                # What serialize() writes, always: without it the event would be made up of
+                # defaults, with a new id and the current time (a damaged row, not an event).
+                if (
+                    type(payload) is not dict
+                    or payload.get("id") != record.event_id
+                    or "timestamp" not in payload
+                    or "aggregate_id" not in payload
+                ):
+                    raise corrupt_event(record, cls, payload)
+                if record.schema_version != version:
+                    payload = upcast(cls, payload, record.schema_version)
+                event = hook(payload, cls)
+            except CorruptEvent:
+                raise
+            except SerializationError as exc:
+                raise SerializationError(f"cannot read {_describe(record)}: {exc}") from exc
+            except (BaseValidationError, TypeError, ValueError, KeyError) as exc:
+                raise corrupt_event(record, cls, None, exc) from exc
+            if not isinstance(event, Event):  # pragma: no cover - structure() returns cls
+                raise SerializationError(f"{cls.__qualname__} is not an Event subclass")
+            return event
+
+        return deserialize
 
 
 def glimpse(value: object) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Self
@@ -95,7 +95,7 @@ class EventStore:
                 "non-empty list of events"
             )
         expected = expected_version_from(expected_version)
-        serialize = self.serializer.serialize
+        serialize = self.serializer._batch_encoder()
         records = [serialize(event, stream_id) for event in batch]
         result = await self.recorder.append(stream_id, records, expected)
         return checked_append(self.recorder, stream_id, result)
@@ -130,7 +130,7 @@ class EventStore:
             limit = min(limit, _LARGEST)
         records = await self.recorder.read_stream(stream_id, start, to_version, limit)
         checked_records(self.recorder, "read_stream", records)
-        return [self._recorded(record, "read_stream") for record in records]
+        return self._recorded_all(records, "read_stream")
 
     async def read_from_snapshot(
         self, stream_id: str, *, to_version: int | None = None
@@ -154,7 +154,7 @@ class EventStore:
             self.recorder, stream_id, to_version
         )
         checked_records(self.snapshots, "latest_snapshot_and_events", records)
-        return snapshot, [self._recorded(record, "read_stream") for record in records]
+        return snapshot, self._recorded_all(records, "read_stream")
 
     async def read_all(
         self,
@@ -181,8 +181,19 @@ class EventStore:
             page = checked_records(
                 self.recorder, "read_all", await self.recorder.read_all(position, want)
             )
+            # Each event is decoded as it is reached, so the ones before a record that
+            # cannot be read are delivered first.
+            deserialize = self.serializer._page_decoder()
             for record in page:
-                yield self._recorded(record, "read_all")
+                if not isinstance(record, StoredEventRecord):
+                    raise broken_record(self.recorder, "read_all", record)
+                yield RecordedEvent(
+                    record.position,
+                    record.stream_id,
+                    record.version,
+                    deserialize(record),
+                    record.type_name,
+                )
             if len(page) < want:
                 return
             position = page[-1].position + 1
@@ -292,6 +303,26 @@ class EventStore:
             event=self.serializer.deserialize(record),
             type_name=record.type_name,
         )
+
+    def _recorded_all(
+        self, records: Sequence[StoredEventRecord], method: str
+    ) -> list[RecordedEvent]:
+        """:meth:`_recorded` of each record of one read, looking each event type up once."""
+        deserialize = self.serializer._page_decoder()
+        recorded = []
+        for record in records:
+            if not isinstance(record, StoredEventRecord):
+                raise broken_record(self.recorder, method, record)
+            recorded.append(
+                RecordedEvent(
+                    record.position,
+                    record.stream_id,
+                    record.version,
+                    deserialize(record),
+                    record.type_name,
+                )
+            )
+        return recorded
 
     def _check_open(self) -> None:
         if self._closed:

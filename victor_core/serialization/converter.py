@@ -11,6 +11,8 @@ import dataclasses
 import decimal
 import uuid
 from collections.abc import Callable
+from datetime import datetime
+from keyword import iskeyword
 from typing import Any, cast
 
 import attrs
@@ -18,7 +20,7 @@ from cattrs.fns import identity
 from cattrs.preconf.json import JsonConverter
 from cattrs.preconf.json import make_converter as make_json_converter
 
-from victor_core._records import init_name, is_pydantic_model, record_fields
+from victor_core._records import RecordField, init_name, is_pydantic_model, record_fields
 
 
 def make_converter() -> JsonConverter:
@@ -29,6 +31,10 @@ def make_converter() -> JsonConverter:
     # A Decimal goes out as a string: a float would lose exactly what Decimal is for.
     conv.register_unstructure_hook(decimal.Decimal, str)
     conv.register_structure_hook(decimal.Decimal, _structure_decimal)
+    # The same as the JSON converter's own hooks, under names the generated functions
+    # recognise, so that they call isoformat and fromisoformat directly.
+    conv.register_structure_hook(datetime, _structure_datetime)
+    conv.register_unstructure_hook(datetime, _unstructure_datetime)
     conv.register_unstructure_hook_factory(_is_dual_record, lambda cls: _unstructurer(conv, cls))
     conv.register_structure_hook_factory(_is_dual_record, lambda cls: _structurer(conv, cls))
     # Pydantic models go through the same field hooks, so a Decimal or a nested attrs class
@@ -43,6 +49,14 @@ def _structure_decimal(value: Any, _: type) -> decimal.Decimal:
         # JSON numbers that were written as text by another tool: keep their shortest form.
         return decimal.Decimal(repr(value))
     return decimal.Decimal(value)
+
+
+def _unstructure_datetime(value: datetime) -> str:
+    return value.isoformat()
+
+
+def _structure_datetime(value: Any, _: type) -> datetime:
+    return datetime.fromisoformat(value)
 
 
 def _is_dual_record(cls: Any) -> bool:
@@ -70,7 +84,9 @@ def _unstructurer(conv: JsonConverter, cls: type) -> Callable[[Any], dict[str, A
     for n, field in enumerate(record_fields(cls)):
         hook = conv.get_unstructure_hook(field.type)
         read = f"value.{field.name}"
-        if hook is not identity:
+        if hook is _unstructure_datetime:
+            read = f"{read}.isoformat()"
+        elif hook is not identity:
             names[f"_h{n}"] = hook
             read = f"_h{n}({read})"
         items.append(f"{field.name!r}: {read}")
@@ -87,19 +103,71 @@ def _structurer(conv: JsonConverter, cls: type) -> Callable[[Any, type], Any]:
     """One function for *cls* that builds an instance from its stored fields.
 
     A field missing from *data* was written before the field existed: the class default
-    applies. Generated once per class, like :func:`_unstructurer`.
+    applies. Generated once per class, like :func:`_unstructurer`. Reading events is what
+    replays, projections and catch-up subscriptions spend their time on, so the common case,
+    a payload holding every field, is one call of the class with every value read straight
+    from *data*; anything else (a missing field, a payload that is not a mapping) takes the
+    field-by-field path, which decides it exactly as before.
     """
-    names: dict[str, Any] = {"_cls": cls, "_setattr": object.__setattr__}
+    careful = _careful_structurer(conv, cls)
+    fields = record_fields(cls)
+    if not any(field.init for field in fields):
+        return careful
+    names: dict[str, Any] = {
+        "_cls": cls,
+        "_setattr": object.__setattr__,
+        "_careful": careful,
+        "_fromisoformat": datetime.fromisoformat,
+    }
+    arguments, late = [], []
+    for n, field in enumerate(fields):
+        value = _field_value(conv, field, n, names)
+        if field.init:
+            keyword = init_name(field, cls)
+            if not keyword.isidentifier() or iskeyword(keyword):
+                return careful  # an alias that cannot be written as a keyword argument
+            arguments.append(f"{keyword}={value}")
+        else:
+            late.append((field.name, value))
+    lines = [
+        "def structure(data, _):",
+        "    try:",
+        f"        instance = _cls({', '.join(arguments)})",
+        "    except (KeyError, TypeError):",
+        "        return _careful(data, _)",
+    ]
+    for name, value in late:
+        lines.append(f"    if {name!r} in data:")
+        lines.append(f"        _setattr(instance, {name!r}, {value})")
+    lines.append("    return instance")
+    source = "\n".join(lines) + "\n"
+    exec(compile(source, f"<victor structure {cls.__qualname__}>", "exec"), names)
+    return cast(Callable[[Any, type], Any], names["structure"])
+
+
+def _field_value(conv: JsonConverter, field: RecordField, n: int, names: dict[str, Any]) -> str:
+    """The expression that reads *field* from ``data`` through its hook, for generated code."""
+    hook = conv.get_structure_hook(field.type)
+    names[f"_t{n}"] = field.type
+    if field.type in _CALLED and hook == conv._structure_call:
+        return f"_t{n}(data[{field.name!r}])"
+    if hook is _structure_datetime:
+        return f"_fromisoformat(data[{field.name!r}])"
+    names[f"_h{n}"] = hook
+    return f"_h{n}(data[{field.name!r}], _t{n})"
+
+
+def _careful_structurer(conv: JsonConverter, cls: type) -> Callable[[Any, type], Any]:
+    """The field-by-field structure function of *cls*: each field read only if present."""
+    names: dict[str, Any] = {
+        "_cls": cls,
+        "_setattr": object.__setattr__,
+        "_fromisoformat": datetime.fromisoformat,
+    }
     lines = ["def structure(data, _):", "    kwargs = {}"]
     late = []
     for n, field in enumerate(record_fields(cls)):
-        hook = conv.get_structure_hook(field.type)
-        names[f"_t{n}"] = field.type
-        if field.type in _CALLED and hook == conv._structure_call:
-            value = f"_t{n}(data[{field.name!r}])"
-        else:
-            names[f"_h{n}"] = hook
-            value = f"_h{n}(data[{field.name!r}], _t{n})"
+        value = _field_value(conv, field, n, names)
         lines.append(f"    if {field.name!r} in data:")
         if field.init:
             lines.append(f"        kwargs[{init_name(field, cls)!r}] = {value}")
