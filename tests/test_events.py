@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from datetime import UTC
 
 import attrs
 import pytest
 
-from victor_core import Event, EventTypeConflict, EventTypeRegistry, UnknownEventType
+from victor_core import Event, EventTypeConflict, EventTypeRegistry, UnknownEventType, new_id
 
 
 @dataclasses.dataclass
@@ -121,3 +122,15 @@ def test_an_unknown_name_lists_known_ones_and_how_to_register() -> None:
     assert caught.value.type_name == "Vanished"
     assert "Opened" in str(caught.value)
     assert "event_types.register" in str(caught.value)
+
+
+def test_event_ids_are_the_text_of_random_uuids() -> None:
+    ids = [new_id() for _ in range(2000)]
+
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text
+        assert parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122
+    assert len(set(ids)) == len(ids)
+    assert {text[19] for text in ids} == set("89ab")

@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from datetime import UTC, datetime
+from os import urandom
 from typing import Any, ClassVar
 
 from victor_core._records import attrs_compatible
 
+#: The hex digit of a random UUID's variant nibble, by the nibble's two random bits.
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+
 
 def new_id() -> str:
-    """A fresh random identifier, as text so it reads the same in every database."""
-    return str(uuid.uuid4())
+    """A fresh random identifier, as text so it reads the same in every database.
+
+    The text is that of ``str(uuid.uuid4())``: a random (version 4) UUID, lower-case
+    hex in 8-4-4-4-12 groups. Every event gets one, so it is written from the random bytes
+    directly rather than through a :class:`uuid.UUID`, which costs several times as much.
+    """
+    digits = urandom(16).hex()
+    return (
+        f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-"
+        f"{_VARIANT[digits[16]]}{digits[17:20]}-{digits[20:]}"
+    )
 
 
 def utc_now() -> datetime:

@@ -83,6 +83,8 @@ class AppendBroadcast(AppendSignal):
             if position > self._head:
                 self._head = position
             waiters, self._waiters = self._waiters, []
+        if not waiters:
+            return
         try:
             here = asyncio.get_running_loop()
         except RuntimeError:

@@ -57,28 +57,31 @@ class MemoryEventLog:
         if earlier is not None:
             return earlier
         first_position = len(self.records) + 1
+        first_version = len(stream) + 1
+        # Positionally, in the order of the record's fields: keywords cost more per event.
         stored = [
             StoredEventRecord(
-                position=first_position + offset,
-                stream_id=stream_id,
-                version=len(stream) + 1 + offset,
-                event_id=record.event_id,
-                type_name=record.type_name,
-                schema_version=record.schema_version,
-                data=record.data,
-                timestamp=record.timestamp,
+                first_position + offset,
+                stream_id,
+                first_version + offset,
+                record.event_id,
+                record.type_name,
+                record.schema_version,
+                record.data,
+                record.timestamp,
             )
             for offset, record in enumerate(records)
         ]
         self.records.extend(stored)
         self.streams.setdefault(stream_id, stream).extend(stored)
         ids = self.event_ids.setdefault(stream_id, {})
-        for record in stored:
-            ids[record.event_id] = record.version
+        for offset, record in enumerate(records):
+            ids[record.event_id] = first_version + offset
+        count = len(stored)
         return AppendResult(
-            stream_id=stream_id,
-            version=stored[-1].version,
-            positions=tuple(r.position for r in stored),
+            stream_id,
+            first_version + count - 1,
+            tuple(range(first_position, first_position + count)),
         )
 
     def take_back_holding_lock(self, stream_id: str, record_count: int, stream_length: int) -> None:
