@@ -9,6 +9,11 @@ thread hop per operation, however many statements it runs. Functions queued on o
 connection run one after another, so a write transaction never interleaves with anything
 else on the same connection.
 
+Short reads skip the hop: :meth:`SQLiteDatabase.read_here` runs them on a read-only
+connection of the event loop's own thread, in WAL mode only, where a reader never waits for
+a writer; the event store reads the first records of a stream that way, so that loading an
+aggregate takes no hop at all.
+
 The event store, snapshots and checkpoints share a database this way, and so can
 repositories or a unit of work: pass the same :class:`SQLiteDatabase` to each.
 
@@ -24,6 +29,7 @@ lone writer never waits for company: its write starts at once, as before.
 from __future__ import annotations
 
 import asyncio
+import enum
 import os
 import sqlite3
 import threading
@@ -55,6 +61,15 @@ if not hasattr(aiosqlite.Connection, "_execute"):  # pragma: no cover - depends 
         "victor-sqlite runs functions on aiosqlite's worker thread through "
         "Connection._execute, which this aiosqlite version lacks; install aiosqlite>=0.19"
     )
+
+
+class NotHere(enum.Enum):
+    """What :meth:`SQLiteDatabase.read_here` returns for a read it leaves to the worker."""
+
+    NOT_HERE = "not here"
+
+
+NOT_HERE = NotHere.NOT_HERE
 
 
 class SQLiteDatabase:
@@ -95,6 +110,9 @@ class SQLiteDatabase:
         self._appended = (
             AppendBroadcast() if self.settings.in_memory else _broadcast_of(self.settings.path)
         )
+        # A second connection, on the event loop's thread, for short reads (see read_here).
+        self._reader: sqlite3.Connection | None = None
+        self._reads_here = not self.settings.in_memory and self.settings.journal_mode == "WAL"
 
     @property
     def appended(self) -> AppendBroadcast:
@@ -120,6 +138,36 @@ class SQLiteDatabase:
             submit, raw = await self._open()
         try:
             return cast(T, await submit(function, raw, *args))
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.settings) from exc
+
+    def read_here(self, function: Callable[..., T], *args: Any) -> T | NotHere:
+        """``function(connection, *args)`` at once, on the event loop's thread; or NOT_HERE.
+
+        A hop to the worker thread costs more than SQLite needs to read a short stream, so
+        a read that is known to be short (the caller bounds its rows) runs on a second,
+        read-only connection that lives on the event loop's thread, as a blocking driver
+        would run it. In WAL mode a reader never waits for a writer and sees every commit
+        acknowledged before it started. ``NOT_HERE`` says to :meth:`run` it instead: the
+        database is in memory (one connection only) or not in WAL mode (readers wait for
+        writers there), not opened yet, or busy for a moment (its WAL index being rebuilt),
+        which the worker's connection waits out within ``busy_timeout``.
+        """
+        if not self._reads_here or self._closed or self._raw is None:
+            return NOT_HERE
+        self._loop.check()
+        reader = self._reader
+        try:
+            if reader is None:
+                # No wait for locks: a busy file is read by the worker, which may wait.
+                reader = sqlite3.connect(self.settings.path, timeout=0, isolation_level=None)
+                reader.execute("PRAGMA query_only = ON")
+                self._reader = reader
+            return function(reader, *args)
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+                return NOT_HERE
+            raise _translate(exc, self.settings) from exc
         except sqlite3.Error as exc:
             raise _translate(exc, self.settings) from exc
 
@@ -206,6 +254,9 @@ class SQLiteDatabase:
         Writes already handed over are committed (or fail) first.
         """
         self._closed = True
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.close()
         await self._idle.wait()
         connection, self._connection = self._connection, None
         self._submit = self._raw = None
