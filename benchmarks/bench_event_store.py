@@ -61,6 +61,8 @@ SLICE = 50  # streams per slice of the append and load workloads
 READ_SLICE = 4 * PAGE  # events per slice of the read_all workload
 PRAGMAS = ("PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL", "PRAGMA busy_timeout = 10000")
 TARGET = 0.70  # issue 3: append at least 0.7x raw sqlite3 at the same durability
+#: issue 16: read_all at least 0.7x, and aggregate loads at least 0.5x, raw sqlite3
+READ_TARGETS = {"load": 0.50, "read_all": 0.70}
 
 Work = list[tuple[str, list["ItemAdded"]]]
 Row = tuple[Any, ...]
@@ -441,14 +443,20 @@ async def measure(streams: int, per_stream: int, rounds: int) -> None:
             f" {rate[kind]:>10,.0f} {rate['victor'] / rate[kind]:>5.2f}x" for kind in KINDS[1:]
         )
         print(f"{name:<38} {unit:<9} {rate['victor']:>8,.0f}{cells}")
-
+    print()
+    for workload_name, runs in (("load", load), ("read_all", read_all)):
+        best = best_slices(runs)
+        ratio = best["sqlite3"] / best["victor"]
+        goal = READ_TARGETS[workload_name]
+        verdict = "met" if ratio >= goal else "not met"
+        print(f"{workload_name}: {ratio:.2f}x raw sqlite3 (target {goal:.2f}x: {verdict})")
     best = best_slices(append)
     achieved = best["sqlite3"] / best["victor"]
     floor = best["sqlite3"] / best["one hop"]
     verdict = "met" if achieved >= TARGET else "not met"
     each = " ".join(f"{append_ratio(run):.2f}x" for run in append)
     print(
-        f"\nappend: {achieved:.2f}x raw sqlite3 (target {TARGET:.2f}x: {verdict}); "
+        f"append: {achieved:.2f}x raw sqlite3 (target {TARGET:.2f}x: {verdict}); "
         f"round by round: {each}"
     )
     print(
