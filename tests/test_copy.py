@@ -19,9 +19,16 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 import pytest_asyncio
+
+pytest.importorskip("asyncpg", reason="copies through PostgreSQL (victor-postgres)")
+pytest.importorskip("victor_postgres", reason="copies through PostgreSQL (victor-postgres)")
+pytest.importorskip("victor_sqlite", reason="copies through SQLite (victor-sqlite)")
+pytest.importorskip("victor_memory", reason="copies through the memory backend (victor-memory)")
+pytest.importorskip("victor_contract_tests", reason="uses the contract suite's samples")
+
+import asyncpg
 
 from victor_contract_tests.suite.sample_aggregates import Account
 from victor_contract_tests.suite.sample_entities import Member, members

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import attrs
 import pytest
 
+pytest.importorskip("victor_memory", reason="exercises the memory backend plugin (victor-memory)")
+
 from victor_core import CorruptEvent, Event, SerializationError
 from victor_core.backend import EventSerializer, StoredEventRecord
 from victor_memory import InMemoryEventStore
