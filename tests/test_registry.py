@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from pathlib import Path
 
@@ -12,10 +13,13 @@ from victor_core import (
     BackendNotFound,
     ConfigurationError,
     DuplicateBackend,
+    Entity,
+    EntityAlreadyExists,
     EventStore,
     PluginLoadError,
     PluginLoadWarning,
     PluginRegistry,
+    UnitOfWork,
 )
 from victor_core.backend import known, parse_url
 from victor_core.backend.known import install_command, install_hint
@@ -316,3 +320,100 @@ def test_a_scheme_nobody_declares_lists_the_schemes_and_the_backends_that_failed
     assert "needs libpq 16" in message
     # The broken backend spares URLs that other backends declare.
     assert isinstance(registry.open_event_store("lists://"), EventStore)
+
+
+@dataclasses.dataclass
+class Shelf(Entity):
+    label: str = ""
+
+
+@dataclasses.dataclass
+class Crate(Entity):
+    weight: int = 0
+
+
+HOOK_ONLY_TRANSACTIONS = """
+    import copy
+
+    from victor_core import EventStore
+    from victor_core.backend import BackendInfo, Capability, apply_in_order, hookimpl
+    from tests.support.backend import Database, ListRecorder, ListRepository, database
+
+    class Manager:
+        '''Commits the writes to one Database, all or none: its stores do not say so.'''
+
+        commits = []
+
+        def __init__(self, db):
+            self.db = db
+            self.key = id(db)
+
+        async def commit(self, writes):
+            saved = copy.deepcopy(self.db.documents), list(self.db.events)
+            try:
+                results = await apply_in_order(writes)
+            except BaseException:
+                for name, rows in self.db.documents.items():  # in place: stores hold them
+                    rows.clear()
+                    rows.update(saved[0].get(name, {{}}))
+                self.db.events[:] = saved[1]
+                raise
+            Manager.commits.append(len(writes))
+            return results
+
+    @hookimpl
+    def victor_backend_info():
+        return BackendInfo(name="{name}", version="1", url_schemes=("{name}",),
+                           capabilities={{Capability.EVENT_STORE, Capability.REPOSITORY,
+                                          Capability.TRANSACTIONS}})
+
+    @hookimpl
+    def victor_create_event_store(url, options):
+        return EventStore(ListRecorder(database(url.authority)))
+
+    @hookimpl
+    def victor_create_repository(url, entity_type, options):
+        return ListRepository(entity_type, name=url.authority)
+
+    @hookimpl
+    def victor_transaction_manager(resource):
+        store = getattr(resource, "store", None) or getattr(resource, "recorder", None)
+        db = getattr(store, "db", None)
+        return Manager(db) if isinstance(db, Database) else None
+"""
+
+
+@pytest.mark.asyncio
+async def test_a_backend_offering_its_transaction_manager_only_through_its_hook_commits_atomically(
+    site: Path,
+) -> None:
+    """A third-party backend whose stores do not answer transaction_manager() themselves."""
+    name = unique("hookonly")
+    module = install_backend(
+        site, name, "victor-hookonly", HOOK_ONLY_TRANSACTIONS.format(name=name)
+    )
+    registry = PluginRegistry()
+    shelves = registry.open_repository(f"{name}://db", Shelf)
+    crates = registry.open_repository(f"{name}://db", Crate)
+    manager = __import__(module).Manager
+
+    def unit_of_work() -> UnitOfWork:
+        uow = UnitOfWork()
+        uow.register_repository(shelves, Shelf)
+        uow.register_repository(crates, Crate)
+        return uow
+
+    async with unit_of_work() as uow:  # two repositories, one transaction: not refused
+        uow.register_new(Shelf(id="s1", label="top"))
+        uow.register_new(Crate(id="c1", weight=3))
+        await uow.commit()
+    assert manager.commits == [2]
+    assert await shelves.get("s1") is not None
+    assert await crates.get("c1") is not None
+
+    uow = unit_of_work()
+    uow.register_new(Shelf(id="s2"))
+    uow.register_new(Crate(id="c1"))  # taken: the whole commit is refused
+    with pytest.raises(EntityAlreadyExists):
+        await uow.commit()
+    assert await shelves.get("s2") is None, "the hook's manager undoes the whole commit"

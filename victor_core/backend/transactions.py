@@ -21,7 +21,9 @@ events it commits, as :class:`~victor_core.UnitOfWork` does.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
+import weakref
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol, runtime_checkable
@@ -81,13 +83,17 @@ def find_transaction_manager(component: object) -> TransactionManager | None:
 
     *component* is a document store, an event recorder or a checkpoint store, which say
     themselves through ``transaction_manager()``; a repository or an event store is read
-    through the store it writes to. Nothing else is consulted: no registry, no module names.
+    through the store it writes to. A store that does not say is asked through what its
+    backend's ``victor_transaction_manager`` hook offered when the plugin registry opened
+    it (:func:`offer_transaction_manager`). Nothing else is consulted: no module names.
     """
     target = _storage_of(component)
     offer = getattr(target, "transaction_manager", None)
-    if not callable(offer):
-        return None
-    manager = offer()
+    manager = offer() if callable(offer) else None
+    source = f"{type(target).__qualname__}.transaction_manager()"
+    if manager is None:
+        manager = _offered_for(target)
+        source = f"the victor_transaction_manager hook, for {type(target).__qualname__},"
     if manager is None:
         return None
     if isinstance(manager, TransactionManager):
@@ -95,10 +101,37 @@ def find_transaction_manager(component: object) -> TransactionManager | None:
     if isinstance(manager, AmbientTransactionManager):
         return _Ambient(manager)
     raise BackendContractError(
-        f"{type(target).__qualname__}.transaction_manager() returned "
-        f"{type(manager).__qualname__}; it must return an object with a `key` and "
-        "`async commit(writes)` (victor_core.backend.TransactionManager), or None"
+        f"{source} returned {type(manager).__qualname__}; it must return an object with a "
+        "`key` and `async commit(writes)` (victor_core.backend.TransactionManager), or None"
     )
+
+
+#: What backends' hooks offered for the stores the registry opened, for as long as each lives.
+_offered: weakref.WeakKeyDictionary[object, object] = weakref.WeakKeyDictionary()
+
+
+def offer_transaction_manager(component: object, manager: object) -> None:
+    """Commit writes to *component* (and the stores it writes to) with *manager*.
+
+    The plugin registry calls this with what a backend's ``victor_transaction_manager``
+    hook returns for each event store and repository it opens, so that a backend whose
+    stores do not answer ``transaction_manager()`` themselves is still committed in one
+    transaction, as the hook says. A store's own answer comes first.
+    """
+    stores = [component, _storage_of(component)]
+    if isinstance(component, EventStore) and component.checkpoints is not None:
+        stores.append(component.checkpoints)
+    for store in stores:
+        # A store that takes no weak reference has to answer transaction_manager() itself.
+        with contextlib.suppress(TypeError):
+            _offered[store] = manager
+
+
+def _offered_for(target: object) -> object:
+    try:
+        return _offered.get(target)
+    except TypeError:
+        return None
 
 
 def _storage_of(component: object) -> object:

@@ -24,6 +24,7 @@ from victor_core.backend.info import BackendInfo, Capability
 from victor_core.backend.known import install_hint, scheme_hint
 from victor_core.backend.markers import PROJECT_NAME
 from victor_core.backend.storage_schema import StorageSchema
+from victor_core.backend.transactions import offer_transaction_manager
 from victor_core.backend.url import BackendURL, parse_url
 from victor_core.errors import (
     BackendError,
@@ -109,6 +110,7 @@ class Backend:
                 f"backend {self.name!r} returned {type(store).__qualname__} from "
                 "victor_create_event_store; it must return a victor_core.EventStore"
             )
+        self._offer_transaction_manager(store)
         return store
 
     def create_repository(
@@ -131,7 +133,15 @@ class Backend:
                 f"backend {self.name!r} returned {type(repository).__qualname__} from "
                 "victor_create_repository; it must return a victor_core.Repository"
             )
+        self._offer_transaction_manager(repository)
         return repository
+
+    def _offer_transaction_manager(self, resource: object) -> None:
+        # A unit of work asks the stores its writes name; what the hook offers for the
+        # resource is their answer when they give none themselves.
+        manager = self.transaction_manager(resource)
+        if manager is not None:
+            offer_transaction_manager(resource, manager)
 
     def contract_instance(
         self, workdir: Path, provisioned: Any = None, collation: str | None = None
