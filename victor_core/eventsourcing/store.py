@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Self
@@ -293,15 +293,18 @@ class EventStore:
     ) -> None:
         await self.close()
 
-    def _recorded(self, record: StoredEventRecord, method: str = "read_all") -> RecordedEvent:
+    def _recorded(
+        self,
+        record: StoredEventRecord,
+        method: str = "read_all",
+        deserialize: Callable[[StoredEventRecord], Event] | None = None,
+    ) -> RecordedEvent:
+        """*record* as a recorded event, decoded by *deserialize* (one page's decoder)."""
         if not isinstance(record, StoredEventRecord):
             raise broken_record(self.recorder, method, record)
+        decode = self.serializer.deserialize if deserialize is None else deserialize
         return RecordedEvent(
-            position=record.position,
-            stream_id=record.stream_id,
-            version=record.version,
-            event=self.serializer.deserialize(record),
-            type_name=record.type_name,
+            record.position, record.stream_id, record.version, decode(record), record.type_name
         )
 
     def _recorded_all(

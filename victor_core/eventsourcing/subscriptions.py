@@ -149,6 +149,9 @@ class Subscription:
         self.position = max(from_position, 1) - 1
         self._read_to = self.position
         self._buffer: deque[StoredEventRecord] = deque()
+        # Decodes the buffered records, looking each event type up once per page read; a
+        # fresh one for every page, so that classes registered meanwhile are seen.
+        self._decode = store.serializer._page_decoder()
         self._caught_up = False
         self._closed = False
         self._interrupt: asyncio.Event | None = None
@@ -171,7 +174,7 @@ class Subscription:
                 # Decoded before it leaves the buffer: a record that cannot be read stays
                 # first in line, so the error repeats rather than the event being skipped.
                 record = self._buffer[0]
-                recorded = self._store._recorded(record)
+                recorded = self._store._recorded(record, deserialize=self._decode)
                 self._buffer.popleft()
                 self.position = record.position
                 return recorded
@@ -198,7 +201,7 @@ class Subscription:
             while self._buffer and len(batch) < limit:
                 record = self._buffer[0]
                 try:
-                    recorded = self._store._recorded(record)
+                    recorded = self._store._recorded(record, deserialize=self._decode)
                 except Exception:
                     if batch:
                         return batch  # what was read is delivered; the error comes next call
@@ -274,6 +277,8 @@ class Subscription:
                     return False
                 raise
             self._caught_up = len(page) < self._page_size
+            if page:
+                self._decode = self._store.serializer._page_decoder()
             for record in page:
                 if record.position <= self._read_to:
                     raise BackendError(
