@@ -11,7 +11,7 @@ import argparse
 import asyncio
 import importlib
 import sys
-from typing import Any
+from typing import Any, TypedDict
 
 from victor_core.backend.url import parse_url
 from victor_core.copying import (
@@ -137,37 +137,32 @@ def _summary(report: CopyReport) -> str:
     return ", ".join(parts)
 
 
+class _Options(TypedDict):
+    """What ``victor copy`` and ``victor copy --verify-only`` pass alike."""
+
+    repositories: list[type[Entity]]
+    snapshots: bool
+    checkpoints: bool
+    batch_size: int
+
+
 def run(args: argparse.Namespace) -> int:
     """Copy (or verify) as *args* say, and print what the target now holds."""
-    repositories = [entity_class(text) for text in args.repositories]
+    options = _Options(
+        repositories=[entity_class(text) for text in args.repositories],
+        snapshots=not args.no_snapshots,
+        checkpoints=not args.no_checkpoints,
+        batch_size=args.batch_size,
+    )
     source = parse_url(args.source).redacted()
     target = parse_url(args.target).redacted()
     if args.verify_only:
-        report = asyncio.run(
-            verify_copy(
-                args.source,
-                args.target,
-                repositories=repositories,
-                snapshots=not args.no_snapshots,
-                checkpoints=not args.no_checkpoints,
-                batch_size=args.batch_size,
-            )
-        )
+        report = asyncio.run(verify_copy(args.source, args.target, **options))
         sys.stdout.write(f"victor: {target} holds what {source} holds: {_summary(report)}\n")
         return 0
     bars = None if args.no_progress else _Bars()
     try:
-        report = asyncio.run(
-            copy_store(
-                args.source,
-                args.target,
-                repositories=repositories,
-                snapshots=not args.no_snapshots,
-                checkpoints=not args.no_checkpoints,
-                batch_size=args.batch_size,
-                progress=bars,
-            )
-        )
+        report = asyncio.run(copy_store(args.source, args.target, progress=bars, **options))
     finally:
         if bars is not None:
             bars.close()

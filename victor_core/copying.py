@@ -29,7 +29,7 @@ import asyncio
 import hashlib
 import json
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
-from contextlib import aclosing
+from contextlib import aclosing, asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -145,19 +145,7 @@ async def copy_store(
             "another database, file or schema"
         )
     registry = registry if registry is not None else default_registry()
-    opened: list[Any] = []
-    try:
-        source = registry.open_event_store(source_url)
-        opened.append(source)
-        target = registry.open_event_store(target_url)
-        opened.append(target)
-        pairs = []
-        for entity_type in repositories:
-            source_repository = registry.open_repository(source_url, entity_type)
-            opened.append(source_repository)
-            target_repository = registry.open_repository(target_url, entity_type)
-            opened.append(target_repository)
-            pairs.append(_pair(entity_type, source_repository, target_repository))
+    async with _opened(registry, source_url, target_url, repositories) as (source, target, pairs):
         return await copy_between(
             source,
             target,
@@ -168,9 +156,6 @@ async def copy_store(
             progress=progress,
             registry=registry,
         )
-    finally:
-        for resource in reversed(opened):
-            await resource.close()
 
 
 async def verify_copy(
@@ -189,26 +174,11 @@ async def verify_copy(
     """
     _check_batch_size(batch_size)
     registry = registry if registry is not None else default_registry()
-    opened: list[Any] = []
-    try:
-        source = registry.open_event_store(source_url)
-        opened.append(source)
-        target = registry.open_event_store(target_url)
-        opened.append(target)
-        pairs = []
-        for entity_type in repositories:
-            source_repository = registry.open_repository(source_url, entity_type)
-            opened.append(source_repository)
-            target_repository = registry.open_repository(target_url, entity_type)
-            opened.append(target_repository)
-            pairs.append(_pair(entity_type, source_repository, target_repository))
+    async with _opened(registry, source_url, target_url, repositories) as (source, target, pairs):
         copier = _Copier(source, target, pairs, snapshots, batch_size, None, registry, checkpoints)
         await copier.survey()
         await copier.map_checkpoints()
         return await copier.verify()
-    finally:
-        for resource in reversed(opened):
-            await resource.close()
 
 
 async def copy_between(
@@ -234,6 +204,37 @@ async def copy_between(
     await copier.copy_checkpoints()
     await copier.copy_documents()
     return await copier.verify()
+
+
+@asynccontextmanager
+async def _opened(
+    registry: PluginRegistry,
+    source_url: str,
+    target_url: str,
+    repositories: Sequence[type[Entity]],
+) -> AsyncIterator[tuple[EventStore, EventStore, list[RepositoryPair]]]:
+    """Both event stores, and each repository on both sides, closed again in reverse order.
+
+    Whatever was opened before one of them fails to open is closed too, so that a bad
+    target URL or a repository that keeps no documents leaves no connection behind.
+    """
+    opened: list[Any] = []
+    try:
+        source = registry.open_event_store(source_url)
+        opened.append(source)
+        target = registry.open_event_store(target_url)
+        opened.append(target)
+        pairs = []
+        for entity_type in repositories:
+            source_repository = registry.open_repository(source_url, entity_type)
+            opened.append(source_repository)
+            target_repository = registry.open_repository(target_url, entity_type)
+            opened.append(target_repository)
+            pairs.append(_pair(entity_type, source_repository, target_repository))
+        yield source, target, pairs
+    finally:
+        for resource in reversed(opened):
+            await resource.close()
 
 
 def _pair(entity_type: type[Entity], source: object, target: object) -> RepositoryPair:
