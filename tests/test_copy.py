@@ -1,7 +1,8 @@
 """``victor copy``: an event store and its repositories moved between backends, on real storage.
 
-SQLite files on disk, and a database of its own on the PostgreSQL test server (created and
-dropped here), since moving from one to the other is what the command is for.
+SQLite files on disk, and a database of the run's own on the PostgreSQL test server (the
+fixtures of :mod:`tests.support.postgres`, which victor-postgres's tests use too), since
+moving from one to the other is what the command is for.
 """
 
 from __future__ import annotations
@@ -15,12 +16,10 @@ import sqlite3
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
 
 pytest.importorskip("asyncpg", reason="copies through PostgreSQL (victor-postgres)")
 pytest.importorskip("victor_postgres", reason="copies through PostgreSQL (victor-postgres)")
@@ -41,7 +40,9 @@ from victor_core.copying import (
     copy_store,
     verify_copy,
 )
-from victor_postgres.provisioning import create_database, database_url, drop_database, unique_name
+
+#: The test server's database and a schema per test (postgres_url), as victor-postgres's tests.
+pytest_plugins = ["tests.support.postgres"]
 
 MEMBER = "victor_contract_tests.suite.sample_entities:Member"
 
@@ -50,29 +51,6 @@ MEMBER = "victor_contract_tests.suite.sample_entities:Member"
 class Noted(Event):
     __event_type__ = "tests.copy.Noted"
     text: str = ""
-
-
-@pytest.fixture(scope="module")
-def server_database() -> Iterator[str]:
-    """A database of this module's own on the test server, dropped at its end."""
-    name = unique_name("victor_copy")
-    asyncio.run(create_database(name))
-    try:
-        yield database_url(name)
-    finally:
-        asyncio.run(drop_database(name))
-
-
-@pytest_asyncio.fixture
-async def postgres_url(server_database: str) -> AsyncIterator[str]:
-    """A URL whose tables land in a schema of this test's own."""
-    from victor_postgres.provisioning import drop_schema
-
-    schema = unique_name("copy")
-    try:
-        yield f"{server_database}?schema={schema}"
-    finally:
-        await drop_schema(server_database, schema)
 
 
 def sqlite_url(path: Path) -> str:

@@ -1,38 +1,21 @@
-"""A database of this run's own on the test server, and a fresh schema in it per test."""
+"""A database of this run's own on the test server, and a fresh schema in it per test.
+
+The fixtures are the kernel's (:mod:`tests.support.postgres`), which its tests that copy
+through PostgreSQL use too; this package's tests name the schema's URL ``url``.
+"""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Iterator
-
 import pytest
-import pytest_asyncio
-
-from victor_postgres.provisioning import (
-    create_database,
-    database_url,
-    drop_database,
-    drop_schema,
-    unique_name,
-)
 
 
-@pytest.fixture(scope="session")
-def server_database() -> Iterator[str]:
-    """The URL of a database created for this test session, dropped at its end."""
-    name = unique_name("victor_test")
-    asyncio.run(create_database(name))
-    try:
-        yield database_url(name)
-    finally:
-        asyncio.run(drop_database(name))
+def pytest_configure(config: pytest.Config) -> None:
+    # Registered here rather than named in pytest_plugins, which pytest refuses in a conftest
+    # it finds while collecting (as `pytest plugins` does); registered once whoever asks first.
+    config.pluginmanager.import_plugin("tests.support.postgres")
 
 
-@pytest_asyncio.fixture
-async def url(server_database: str) -> AsyncIterator[str]:
+@pytest.fixture
+def url(postgres_url: str) -> str:
     """A URL whose tables land in a schema no other test uses."""
-    schema = unique_name("t")
-    try:
-        yield f"{server_database}?schema={schema}"
-    finally:
-        await drop_schema(server_database, schema)
+    return postgres_url
