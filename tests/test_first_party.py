@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from victor_core.backend.known import CHECKOUT_PATHS, FIRST_PARTY_BACKENDS, exporting_backend
+from victor_core.cli import COMMANDS_GROUP, FIRST_PARTY_COMMANDS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,6 +51,14 @@ def test_each_row_names_the_kernel_extra_that_installs_its_distribution() -> Non
 def test_every_install_hint_path_is_that_distributions_directory() -> None:
     for distribution, relative in CHECKOUT_PATHS.items():
         assert project(ROOT / relative)["name"] == distribution
+
+
+def test_each_first_party_command_is_one_its_distribution_registers() -> None:
+    for name, distribution in FIRST_PARTY_COMMANDS.items():
+        declared = project(ROOT / CHECKOUT_PATHS[distribution])
+
+        assert declared["name"] == distribution
+        assert name in declared["entry-points"][COMMANDS_GROUP]
 
 
 def test_a_name_no_backend_exports_belongs_to_none() -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from victor_core import cli_live, copy_command, schema_command
-from victor_core.backend.known import FIRST_PARTY_COMMANDS, install_command, install_hint
+from victor_core.backend.known import install_command, install_hint
 from victor_core.backend.url import parse_url
 from victor_core.errors import VictorError
 from victor_core.plugins.registry import PluginRegistry, default_registry
@@ -97,6 +97,10 @@ def _contract_test(target: str, pytest_args: Sequence[str]) -> int:
 
 #: The entry point group of ``victor`` subcommands that other distributions provide.
 COMMANDS_GROUP = "victor.commands"
+
+#: ``victor`` subcommands of first-party distributions -> that distribution: listed by
+#: ``victor --help`` even when it is not installed, and then they say how to install it.
+FIRST_PARTY_COMMANDS: dict[str, str] = {"demo": "victor-demo"}
 
 
 class Command(Protocol):

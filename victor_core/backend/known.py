@@ -56,10 +56,6 @@ FIRST_PARTY_BACKENDS: dict[str, FirstPartyBackend] = {
     ),
 }
 
-#: ``victor`` subcommands of first-party distributions -> that distribution: listed by
-#: ``victor --help`` even when it is not installed, and then they say how to install it.
-FIRST_PARTY_COMMANDS: dict[str, str] = {"demo": "victor-demo"}
-
 #: First-party distributions -> their directory in the source repository.
 CHECKOUT_PATHS: dict[str, str] = {
     **{b.distribution: f"plugins/{b.distribution}" for b in FIRST_PARTY_BACKENDS.values()},
