@@ -143,6 +143,31 @@ async def test_a_value_no_database_could_store_is_refused_and_nothing_is_written
     assert stored.name == "before"
 
 
+#: Floats an engine may write without a decimal point (JSONB writes 1e20 as
+#: 100000000000000000000), next to ones it keeps as written.
+FLOATS = [1e16, 1e20, -2.5e17, 1.5e300, 1e308, 1e-7, 5e-324, 0.1]
+
+
+@pytest.mark.parametrize("number", FLOATS, ids=repr)
+async def test_a_float_comes_back_as_the_same_float_wherever_it_is_held(
+    repo: Repository[Member], number: float
+) -> None:
+    """A float comes back as the same float, also where the class declares no type."""
+    await repo.add(Member(id="m1", score=number, payload={"n": number, "items": [number]}))
+    await repo.add(Member(id="m2"))
+    await repo.update(Member(id="m2", score=number, payload=number))
+
+    first, second = await repo.get("m1"), await repo.get("m2")
+    assert first is not None
+    assert second is not None
+    for stored in (first.payload["n"], first.payload["items"][0], second.payload, first.score):
+        assert type(stored) is float, f"{number!r} came back as {stored!r}"
+        assert stored == number, f"{number!r} came back as {stored!r}"
+    assert ids(await repo.find(AttributeSpecification("score", number))) == ["m1", "m2"]
+    assert ids(await repo.find(AttributeSpecification("score", number, op=">="))) == ["m1", "m2"]
+    assert await repo.count(AttributeSpecification("score", number, op="<")) == 0
+
+
 async def test_changing_an_entity_after_add_does_not_change_storage(
     repo: Repository[Member],
 ) -> None:

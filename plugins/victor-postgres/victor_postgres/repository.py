@@ -40,6 +40,7 @@ from victor_postgres.schema import SchemaPart
 from victor_postgres.settings import PostgresSettings
 from victor_postgres.spec_compiler import (
     SpecificationCompiler,
+    as_jsonb,
     index_expressions,
     json_path,
     quote_name,
@@ -99,7 +100,7 @@ async def insert_in(connection: Connection, table: str, documents: Sequence[NewD
     ids = [new.entity_id for new in documents]
     try:
         async with connection.transaction():  # a savepoint inside a larger transaction
-            await connection.execute(sql, ids, [new.document for new in documents])
+            await connection.execute(sql, ids, [as_jsonb(new.document) for new in documents])
     except asyncpg.UniqueViolationError:
         taken = await connection.fetch(
             f"SELECT id FROM {quote_name(table)} WHERE id = ANY($1::text[])", ids
@@ -117,7 +118,7 @@ async def replace_in(
 ) -> bool:
     """Replace one document in place; False when it is absent or its version differs."""
     sql = f"UPDATE {quote_name(table)} SET document = $1::jsonb WHERE id = $2"
-    params: list[Any] = [document, entity_id]
+    params: list[Any] = [as_jsonb(document), entity_id]
     if check is not None:
         path = json_path((check.field,))
         params.append(str(check.expected))

@@ -137,7 +137,7 @@ class SpecificationCompiler(SQLPushdownCompiler):
         if op is Operator.CONTAINS:
             stored = stored_value(attribute, value)
             if attribute.is_collection:
-                params.append(dumps([stored]))
+                params.append(as_jsonb(dumps([stored])))
                 return f"coalesce({x} @> ${len(params)}::jsonb, false)"
             params.append(stored)
             return (
@@ -161,8 +161,33 @@ def _compared(path: tuple[str, ...], operator: str, stored: object, params: list
             f" AND {text_value(path)} {operator} ${len(params)}::text, false)"
         )
     kind = "boolean" if isinstance(stored, bool) else "number"
-    params.append(dumps(stored))
+    params.append(as_jsonb(dumps(stored)))
     return f"coalesce(jsonb_typeof({x}) = '{kind}' AND {x} {operator} ${len(params)}::jsonb, false)"
+
+
+#: A JSON string (matched whole, so nothing inside one is touched) or a number written with
+#: a positive exponent, as Python writes floats from 1e16 up.
+_STRING_OR_EXPONENT = re.compile(r'"(?:[^"\\]|\\.)*"|-?[0-9]+(?:\.[0-9]+)?[eE]\+[0-9]+')
+
+
+def _as_decimal(match: re.Match[str]) -> str:
+    token = match.group()
+    if token.startswith('"'):
+        return token
+    return format(float(token), ".1f")
+
+
+def as_jsonb(document: str) -> str:
+    """*document* with each float written so that JSONB gives it back as a float.
+
+    JSONB keeps numbers as ``numeric`` and writes them back without an exponent: ``1e+20``
+    returns as ``100000000000000000000``, which reads as an int, and ``1e+308`` as an int
+    that is not even equal to the float. Written out with its exact digits and ``.0``, the
+    number keeps a decimal point, and reading it gives the same float back.
+    """
+    if "e+" not in document and "E+" not in document:
+        return document
+    return _STRING_OR_EXPONENT.sub(_as_decimal, document)
 
 
 def _always(attribute: DeclaredAttribute) -> bool:
