@@ -174,7 +174,9 @@ class AggregateParticipant(Participant):
                 "closed; register an open one"
             )
         check_stream_id(aggregate.id)
-        records = tuple(store.serializer.serialize(event, aggregate.id) for event in pending)
+        # The encoder EventStore.append uses: the same records, each class looked up once.
+        serialize = store.serializer._batch_encoder()
+        records = tuple([serialize(event, aggregate.id) for event in pending])
         loaded_at = aggregate.committed_version
         write = AppendEvents(store.recorder, aggregate.id, records, loaded_at)
 
