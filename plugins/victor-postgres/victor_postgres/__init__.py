@@ -8,6 +8,7 @@ that should share the pool (and commit together) share one :class:`PostgresDatab
 
 from victor_postgres.checkpoints import PostgresCheckpointStore, write_checkpoint_in
 from victor_postgres.database import (
+    PostgresAppendConflict,
     PostgresBusy,
     PostgresConflict,
     PostgresDatabase,
@@ -25,6 +26,7 @@ from victor_postgres.wakeups import AppendListener
 
 __all__ = [
     "AppendListener",
+    "PostgresAppendConflict",
     "PostgresBusy",
     "PostgresCheckpointStore",
     "PostgresConflict",

@@ -21,7 +21,9 @@ import asyncpg
 from victor_core.backend import (
     BackendError,
     BackendUnavailable,
+    ConcurrencyError,
     ConfigurationError,
+    ExpectedVersion,
     LoopBinding,
     SerializationError,
     StoreClosed,
@@ -64,6 +66,32 @@ class PostgresConflict(TransientBackendError):
     ``RetryCommandMiddleware`` retries it, since the same command usually succeeds when run
     again.
     """
+
+
+class PostgresAppendConflict(PostgresConflict, ConcurrencyError):
+    """An append inside a transaction found its stream's head written by a younger transaction.
+
+    Positions come from transaction ids, and this transaction's id is older than the one
+    that wrote the head: appended now, its events would sit below the head in the global
+    order, after it in the stream. So the append is refused, and the transaction must be
+    rolled back and run again (with a new, younger id); nothing of it is stored once it is.
+    A :class:`PostgresConflict` (``RetryCommandMiddleware`` retries it) and a
+    :class:`~victor_core.ConcurrencyError` (code that reloads and retries handles it).
+    """
+
+    def __init__(self, stream_id: str, expected: ExpectedVersion, actual: int) -> None:
+        self.stream_id = stream_id
+        self.expected = expected
+        self.actual = actual
+        VictorError.__init__(
+            self,
+            f"appending to stream {stream_id!r} inside a transaction: the stream's last event "
+            f"(version {actual}) was committed by a transaction that began writing after "
+            f"this one (the append expected {expected}), so this transaction's events would "
+            "land below it in the global order. Nothing of the transaction is stored once it "
+            "is rolled back; run the transaction (the unit of work) again "
+            "(RetryCommandMiddleware does)",
+        )
 
 
 class PostgresDatabase:

@@ -17,6 +17,13 @@ anywhere on the server holds back ``read_all`` until it ends (never anything els
 victor's own connections end theirs after ``idle_in_transaction_timeout``. See
 ``docs/postgres.md``.
 
+Inside a larger transaction (a unit of work's), a later statement sees what transactions
+younger than it committed meanwhile, yet its positions stay those of its own, older id: an
+append there to a stream whose head a younger transaction wrote would put the new events
+below the head. Such an append is refused with :class:`PostgresAppendConflict`, and the
+transaction is run again with a new id. An append committed on its own never meets that: its
+id is given out after the statement's snapshot, so every row it sees is older.
+
 The ``*_in`` functions take an :class:`asyncpg.Connection`; :func:`append_in` can run in a
 larger transaction (a unit of work's).
 """
@@ -42,7 +49,7 @@ from victor_core.backend import (
     check_append,
     check_expected_version,
 )
-from victor_postgres.database import PostgresDatabase
+from victor_postgres.database import PostgresAppendConflict, PostgresDatabase
 from victor_postgres.schema import SchemaPart
 
 if TYPE_CHECKING:
@@ -82,12 +89,19 @@ _SELECT = (
 )
 # The head of the stream, the first free position of this transaction, the expected-version
 # check and the insert, in one statement. $2 is the expected version, or -1 (any), -2 (no
-# stream), -3 (stream exists).
+# stream), -3 (stream exists). Nothing is inserted when the head was written by a younger
+# transaction (its position is above this transaction's slot): see PostgresAppendConflict.
 _APPEND = f"""
 WITH head AS (
-    SELECT coalesce(max(version), 0) AS version FROM victor_events WHERE stream_id = $1
+    SELECT coalesce(max(last.version), 0) AS version, max(last.position) AS position
+    FROM (
+        SELECT version, position FROM victor_events WHERE stream_id = $1
+        ORDER BY version DESC LIMIT 1
+    ) AS last
 ), slot AS (
     SELECT pg_current_xact_id()::text::bigint * {SLOTS} AS first
+), younger AS (
+    SELECT coalesce(head.position >= slot.first + {SLOTS}, false) AS head FROM head, slot
 ), base AS (
     SELECT slot.first + coalesce((
         SELECT max(position) + 1 - slot.first FROM victor_events
@@ -97,18 +111,19 @@ WITH head AS (
     INSERT INTO victor_events ({_COLUMNS})
     SELECT base.position + r.n - 1, $1, head.version + r.n, r.event_id, r.type_name,
            r.schema_version, r.data::json, r.ts
-    FROM head, base,
+    FROM head, base, younger,
          unnest($3::text[], $4::text[], $5::int[], $6::text[], $7::timestamptz[])
          WITH ORDINALITY AS r(event_id, type_name, schema_version, data, ts, n)
-    WHERE $2::bigint = -1 OR ($2 = -2 AND head.version = 0)
-       OR ($2 = -3 AND head.version > 0) OR head.version = $2
+    WHERE NOT younger.head AND ($2::bigint = -1 OR ($2 = -2 AND head.version = 0)
+       OR ($2 = -3 AND head.version > 0) OR head.version = $2)
     RETURNING position, version
 ), summary AS (
     SELECT min(position) AS first, max(position) AS last, max(version) AS version,
            count(*) AS n
     FROM inserted
 )
-SELECT first, last, version, n FROM summary
+SELECT summary.first, summary.last, summary.version, summary.n, younger.head
+FROM summary CROSS JOIN younger
 LEFT JOIN LATERAL (
     SELECT pg_notify('{CHANNEL}', summary.last::text) WHERE $8::boolean AND summary.n > 0
 ) AS notified ON true
@@ -232,6 +247,7 @@ async def _append_in(
     notify: bool,
 ) -> AppendResult:
     while True:
+        younger = False
         try:
             row = await _insert_in(connection, stream_id, expected, columns, notify)
         except asyncpg.UniqueViolationError:
@@ -239,7 +255,7 @@ async def _append_in(
             # event id is already in the stream: decided below, from what is stored.
             row = None
         if row is not None:
-            first, last, version, count = row
+            first, last, version, count, younger = row
             if count == len(records) and count:
                 return AppendResult(stream_id, version, tuple(range(first, last + 1)))
         if not records:
@@ -247,11 +263,14 @@ async def _append_in(
             check_expected_version(stream_id, expected_version, current)
             return AppendResult(stream_id, current, ())
         # Refused: a retry of an append already stored, a reused event id, a stale expected
-        # version, or a stream that moved between the statements (then: try again).
+        # version, a head written by a younger transaction, or a stream that moved between
+        # the statements (then: try again).
         current, stored = await _stream_and_reused_in(connection, stream_id, columns[0])
         retried = check_append(stream_id, records, expected_version, current, stored)
         if retried is not None:
             return retried
+        if younger:
+            raise PostgresAppendConflict(stream_id, expected_version, current)
 
 
 async def _stream_and_reused_in(
