@@ -2,7 +2,8 @@
 
 Latency, at a steady append rate, of an event from the moment its append returned to the
 moment a subscriber in the same process holds it, on memory and on SQLite, beside the raw
-mechanism measured in the same run: an ``asyncio.Event`` set and awaited across tasks.
+mechanism measured in the same run: an ``asyncio.Event`` set and awaited across tasks,
+its wake-ups taken between the appends so that both see the same load on the machine.
 Across processes (SQLite), a child process appends at the same rate and stamps each event
 with the wall-clock time before its append; the subscriber notices through ``PRAGMA
 data_version`` at the poll interval, which is the baseline there.
@@ -25,11 +26,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import json
 import os
+import sqlite3
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import asyncpg
@@ -57,33 +61,33 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered) * 1000, p99 * 1000
 
 
-async def raw_event_latency(samples: int, rate: float) -> list[float]:
-    """The floor: one task sets an asyncio.Event, another wakes on it."""
-    woke: list[float] = []
+async def paired_latency(
+    store: EventStore,
+    samples: int,
+    rate: float,
+    raw_read: Callable[[], object] | None = None,
+) -> tuple[list[float], list[float]]:
+    """Append-to-handled latency in one process, beside the floor measured between its ticks.
+
+    The floor: one task sets an ``asyncio.Event``, another wakes on it. Its samples are
+    taken between the appends, at the same rate, while the subscriber waits too: so both
+    series see the same machine, which a p99 on a shared machine needs more than anything.
+    With *raw_read*, the floor also reads what a subscriber must read once woken, with
+    the raw driver. An event handled before its append returned (an append that yields
+    after its commit, as PostgreSQL's does to announce it) counts as 0.
+    """
+    raw: list[float] = []
     signal = asyncio.Event()
     set_at = 0.0
 
-    async def waiter() -> None:
+    async def raw_waiter() -> None:
         for _ in range(samples):
             await signal.wait()
             signal.clear()
-            woke.append(time.perf_counter() - set_at)
+            if raw_read is not None:
+                raw_read()
+            raw.append(time.perf_counter() - set_at)
 
-    task = asyncio.create_task(waiter())
-    for _ in range(samples):
-        await asyncio.sleep(1 / rate)
-        set_at = time.perf_counter()
-        signal.set()
-    await task
-    return woke
-
-
-async def subscription_latency(store: EventStore, samples: int, rate: float) -> list[float]:
-    """From an append's return to a subscriber holding the event, in one process.
-
-    An event handled before its append returned (an append that yields after its commit,
-    as PostgreSQL's does to announce it) counts as 0.
-    """
     returned: dict[int, float] = {}
     handled: dict[int, float] = {}
     start = await store.last_position() + 1  # past any event appended to set the store up
@@ -95,14 +99,17 @@ async def subscription_latency(store: EventStore, samples: int, rate: float) -> 
                 if len(handled) == samples:
                     return
 
-    task = asyncio.create_task(subscriber())
+    tasks = [asyncio.create_task(subscriber()), asyncio.create_task(raw_waiter())]
     await asyncio.sleep(0.05)
     for _ in range(samples):
-        await asyncio.sleep(1 / rate)
+        await asyncio.sleep(0.5 / rate)
+        set_at = time.perf_counter()
+        signal.set()
+        await asyncio.sleep(0.5 / rate)
         result = await store.append("ticks", Ticked())
         returned[result.positions[-1]] = time.perf_counter()
-    await task
-    return [max(0.0, handled[position] - at) for position, at in returned.items()]
+    await asyncio.gather(*tasks)
+    return raw, [max(0.0, handled[position] - at) for position, at in returned.items()]
 
 
 _CHILD = """
@@ -187,13 +194,8 @@ async def postgres_latency(samples: int, rate: float) -> None:
         print(row("NOTIFY round trip (raw, PostgreSQL)", raw, None))
         store = PostgresEventStore(url)
         await store.append("setup", Ticked())  # tables created, the pool warm
-        print(
-            row(
-                "PostgreSQL subscription (LISTEN)",
-                await subscription_latency(store, samples, rate),
-                raw_p,
-            )
-        )
+        _, subscribed = await paired_latency(store, samples, rate)
+        print(row("PostgreSQL subscription (LISTEN)", subscribed, raw_p))
         await store.close()
     finally:
         await drop_database(name, server)
@@ -219,6 +221,21 @@ async def fill(store: EventStore, events: int) -> None:
         await store.append("log", [Ticked() for _ in range(min(500, events - start))])
 
 
+def read_newest(connection: sqlite3.Connection) -> list[object]:
+    """What a hand-written subscriber reads once woken: the newest event, decoded."""
+    rows = connection.execute(
+        "SELECT position, stream_id, version, event_id, type_name, schema_version, data,"
+        " timestamp FROM victor_events WHERE position >= (SELECT max(position) FROM"
+        " victor_events) ORDER BY position LIMIT 1000"
+    ).fetchall()
+    return [json.loads(row[6]) for row in rows]
+
+
+def print_pair(name: str, raw: list[float], subscribed: list[float]) -> None:
+    print(row("  asyncio.Event (raw, interleaved)", raw, None))
+    print(row(name, subscribed, percentiles(raw)))
+
+
 def row(name: str, samples: list[float], baseline: tuple[float, float] | None) -> str:
     p50, p99 = percentiles(samples)
     text = f"  {name:<34} p50 {p50:8.3f} ms   p99 {p99:8.3f} ms"
@@ -230,25 +247,23 @@ def row(name: str, samples: list[float], baseline: tuple[float, float] | None) -
 async def main(events: int, rate: float, samples: int) -> None:
     with tempfile.TemporaryDirectory() as directory:
         base = Path(directory)
-        print(f"append-to-handled latency, {samples} events at {rate:g}/s")
-        raw = await raw_event_latency(samples, rate)
-        raw_p = percentiles(raw)
-        print(row("asyncio.Event (raw, in process)", raw, None))
         print(
-            row(
-                "memory subscription",
-                await subscription_latency(InMemoryEventStore(), samples, rate),
-                raw_p,
-            )
+            f"append-to-handled latency, {samples} events at {rate:g}/s, each beside "
+            "asyncio.Event wake-ups taken between its appends"
+        )
+        print_pair(
+            "memory subscription", *await paired_latency(InMemoryEventStore(), samples, rate)
         )
         async with SQLiteEventStore(base / "latency.db") as sqlite_store:
-            print(
-                row(
-                    "SQLite subscription (same process)",
-                    await subscription_latency(sqlite_store, samples, rate),
-                    raw_p,
-                )
+            raw, subscribed = await paired_latency(sqlite_store, samples, rate)
+            print_pair("SQLite subscription (same process)", raw, subscribed)
+            reader = sqlite3.connect(base / "latency.db", isolation_level=None)
+            raw_read = await paired_latency(
+                sqlite_store, samples, rate, lambda: read_newest(reader)
             )
+            print(row("  asyncio.Event + raw sqlite3 read", raw_read[0], None))
+            print(row("SQLite subscription (same process)", raw_read[1], percentiles(raw_read[0])))
+            reader.close()
         across = await cross_process_latency(base / "across.db", samples, rate)
         _, p99 = percentiles(across)
         print(
@@ -278,6 +293,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--rate", type=float, default=200.0)
-    parser.add_argument("--samples", type=int, default=400)
+    parser.add_argument("--samples", type=int, default=1000)
     arguments = parser.parse_args()
     asyncio.run(main(arguments.events, arguments.rate, arguments.samples))

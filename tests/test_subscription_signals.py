@@ -61,3 +61,37 @@ async def test_each_subscription_closes_its_signal_once_when_it_ends() -> None:
 
     assert await asyncio.wait_for(waiting, 10) == []
     assert [signal.closed for signal in recorder.signals] == [1, 1]
+
+
+async def test_closing_ends_a_waiting_consumer_without_leaving_its_task_cancelled() -> None:
+    # The wait runs in the consumer's own task and close() interrupts it by cancelling
+    # that task: the task must then go on as if nothing happened, awaiting other things.
+    store = EventStore(ListRecorder(Database()))
+    subscription = store.subscribe(poll_interval=60)
+
+    async def consume() -> tuple[list[object], int]:
+        received = [recorded async for recorded in subscription]
+        await asyncio.sleep(0.01)  # a cancellation left pending would surface here
+        task = asyncio.current_task()
+        assert task is not None
+        return received, task.cancelling()
+
+    consumer = asyncio.ensure_future(consume())
+    await asyncio.sleep(0.01)
+    subscription.close()
+
+    assert await asyncio.wait_for(consumer, 10) == ([], 0)
+
+
+async def test_a_cancel_from_the_consumers_owner_wins_over_a_close_at_the_same_moment() -> None:
+    store = EventStore(ListRecorder(Database()))
+    subscription = store.subscribe(poll_interval=60)
+    consumer = asyncio.ensure_future(subscription.__anext__())
+    await asyncio.sleep(0.01)
+
+    consumer.cancel()
+    subscription.close()
+
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(consumer, 10)
+    assert consumer.cancelled()

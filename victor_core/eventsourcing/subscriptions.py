@@ -107,7 +107,10 @@ class AppendBroadcast(AppendSignal):
                 return True
             self._waiters.append(entry)
         try:
-            await asyncio.wait_for(future, seconds)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for puts one more turn of
+            # the loop between the notify and the waiter (a callback on a second future).
+            async with asyncio.timeout(seconds):
+                await future
         except TimeoutError:
             return False
         finally:
@@ -154,7 +157,10 @@ class Subscription:
         self._decode = store.serializer._page_decoder()
         self._caught_up = False
         self._closed = False
-        self._interrupt: asyncio.Event | None = None
+        # The consumer's task while it waits for the signal, and whether close() has
+        # cancelled that wait (see _wait).
+        self._waiting: asyncio.Task[object] | None = None
+        self._interrupted = False
         self._signal = store.recorder.append_signal()
 
     @property
@@ -233,8 +239,7 @@ class Subscription:
         """Stop the subscription; a consumer waiting in ``async for`` finishes its loop."""
         self._closed = True
         self._buffer.clear()
-        if self._interrupt is not None:
-            self._interrupt.set()
+        self._wake()
 
     async def aclose(self) -> None:
         """:meth:`close`, and release the backend's signal (a connection it may hold) now."""
@@ -259,8 +264,10 @@ class Subscription:
 
     def _wake(self) -> None:
         """Called by the store as it closes: end the wait of a consumer, if any."""
-        if self._interrupt is not None:
-            self._interrupt.set()
+        task = self._waiting
+        if task is not None and not self._interrupted:
+            self._interrupted = True
+            task.cancel()
 
     async def _fill(self) -> bool:
         """Read the next matching records into the buffer; False once closed."""
@@ -296,30 +303,34 @@ class Subscription:
         return False
 
     async def _wait(self) -> bool:
-        """Wait for a hint that something new may be there; False on a quiet time-out."""
-        if self._interrupt is None:
-            self._interrupt = asyncio.Event()
+        """Wait for a hint that something new may be there; False on a quiet time-out.
+
+        The signal's wait runs in the consumer's own task, so that an append wakes the
+        consumer in one turn of the event loop, as a bare ``asyncio.Event`` would: no task
+        of its own, no ``asyncio.wait`` in between. Closing interrupts it by cancelling
+        that task and taking the cancellation back (:meth:`_wake`), which is how
+        ``asyncio.timeout`` ends a wait without ending the task.
+        """
         if self._ended():
             return False
-        if self._signal is None:
-            waited = asyncio.ensure_future(asyncio.sleep(self._poll_interval, True))
-        else:
-            waited = asyncio.ensure_future(self._signal.wait(self._read_to, self._poll_interval))
-        interrupted = asyncio.ensure_future(self._interrupt.wait())
+        task = asyncio.current_task()
+        self._waiting = task
         try:
-            done, _ = await asyncio.wait({waited, interrupted}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (waited, interrupted):
-                if not task.done():
-                    task.cancel()
-        if waited not in done:
-            return False
-        try:
-            return bool(waited.result())
+            if self._signal is None:
+                await asyncio.sleep(self._poll_interval)
+                return True
+            return bool(await self._signal.wait(self._read_to, self._poll_interval))
+        except asyncio.CancelledError:
+            if self._interrupted and task is not None and task.uncancel() == 0:
+                return False  # cancelled by close(), not by the consumer's owner
+            raise
         except StoreClosed:
             if self._ended():
                 return False
             raise
+        finally:
+            self._waiting = None
+            self._interrupted = False
 
 
 def _type_filter(

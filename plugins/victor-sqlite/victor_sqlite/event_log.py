@@ -107,7 +107,7 @@ _FIND_MANY = (
 _STREAM_VERSION = "SELECT MAX(version) FROM victor_events WHERE stream_id = ?"
 _FIRST_LATER = "SELECT MIN(version) FROM victor_events WHERE stream_id = ? AND timestamp > ?"
 _NO_END = 2**63 - 1
-#: Most records of a stream read on the event loop's thread (SQLiteDatabase.read_here): a
+#: Most records one read takes on the event loop's thread (SQLiteDatabase.read_here): a
 #: few hundred microseconds of SQLite at most, less than the loop spends on a hop.
 _READ_HERE = 200
 
@@ -305,7 +305,18 @@ class SQLiteEventRecorder(EventRecorder):
 
     async def read_all(self, from_position: int, limit: int) -> Sequence[StoredEventRecord]:
         await self.database.ensure(EVENTS)
-        return await self.database.run(_read_all_in, from_position, limit)
+        # As read_stream: the first records on the loop's thread, the rest of a long page
+        # on the worker. A subscription woken by an append reads the few new events with no
+        # hop at all. A later read sees a superset of an earlier one (commits are serial and
+        # positions rise with them), so the rest continues the first part without a gap.
+        here = min(limit, _READ_HERE)
+        head = self.database.read_here(_read_all_in, from_position, here)
+        if head is NOT_HERE:
+            return await self.database.run(_read_all_in, from_position, limit)
+        if len(head) < here or limit == here:
+            return head
+        rest = await self.database.run(_read_all_in, head[-1].position + 1, limit - len(head))
+        return head + rest
 
     async def stream_version(self, stream_id: str) -> int:
         await self.database.ensure(EVENTS)
