@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from victor_core.errors import CheckpointConflict, ConfigurationError
+from victor_core.serialization.text import is_unicode
 
 if TYPE_CHECKING:
     from victor_core.backend.transactions import TransactionManager
@@ -133,6 +134,11 @@ def _check_name(name: object) -> None:
             f"projection names are non-empty strings, got {name!r}; give the projection a "
             "`name` or pass `name=` to the ProjectionRunner"
         )
+    if not name.isascii() and not is_unicode(name):
+        raise ConfigurationError(
+            f"projection names are non-empty strings of Unicode text, got {name!r}, which "
+            "holds a lone surrogate that no database stores; remove it"
+        )
 
 
 def check_advance(name: str, expected: int, position: int) -> None:
@@ -146,6 +152,11 @@ def _check_owner(owner: object) -> None:
     if not isinstance(owner, str) or not owner:
         raise ConfigurationError(
             f"a lease owner is a non-empty string naming the runner, got {owner!r}"
+        )
+    if not owner.isascii() and not is_unicode(owner):
+        raise ConfigurationError(
+            f"a lease owner is a non-empty string of Unicode text naming the runner, got "
+            f"{owner!r}, which holds a lone surrogate that no database stores; remove it"
         )
 
 

@@ -42,6 +42,14 @@ def as_utc(moment: datetime) -> datetime:
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
+#: Why a value nested deeper than Python can walk is refused, for the person who made it.
+TOO_DEEP = (
+    "a value is nested deeper than Python can convert (lists or dicts inside each other "
+    "hundreds of levels deep, or a value that contains itself); store such data flattened, "
+    "or as JSON text in a str field"
+)
+
+
 class NotUnicodeText(ValueError):
     """A value holds a ``str`` with a lone surrogate, which is not text any database stores.
 
@@ -203,6 +211,13 @@ class EventSerializer:
                     "subclass)"
                 )
             cls = type(event)
+            event_id = event.id
+            if type(event_id) is not str or not event_id:
+                raise SerializationError(
+                    f"cannot append {cls.__qualname__}: its id is {event_id!r}; an event id is a "
+                    "non-empty str (leave it to Event, which makes one, or give each event "
+                    "a str id of its own)"
+                )
             entry = known.get(cls)
             try:
                 hook = get_hook(cls) if entry is None else entry[0]
@@ -212,6 +227,10 @@ class EventSerializer:
                 data = dumps(payload)
             except NotUnicodeText as exc:
                 raise SerializationError(f"cannot serialize {cls.__qualname__}: {exc}") from None
+            except RecursionError:
+                raise SerializationError(
+                    f"cannot serialize {cls.__qualname__}: {TOO_DEEP}"
+                ) from None
             except (TypeError, ValueError) as exc:
                 raise SerializationError(
                     f"cannot serialize {cls.__qualname__}: {exc}. Fields must be JSON-friendly "
@@ -224,7 +243,7 @@ class EventSerializer:
             timestamp = event.timestamp
             # Positionally, in the order of the record's fields: keywords cost more per event.
             return NewEventRecord(
-                event.id,
+                event_id,
                 entry[1],
                 entry[2],
                 data,

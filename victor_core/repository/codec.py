@@ -12,6 +12,7 @@ from cattrs.preconf.json import JsonConverter
 from victor_core._records import required_field_names
 from victor_core.errors import CorruptEntity, SerializationError
 from victor_core.eventsourcing.serializer import (
+    TOO_DEEP,
     NotUnicodeText,
     as_utc,
     dumps,
@@ -55,6 +56,10 @@ class EntityCodec(Generic[E]):
         except NotUnicodeText as exc:
             raise SerializationError(
                 f"cannot store {self.entity_type.__qualname__} {entity.id!r}: {exc}"
+            ) from None
+        except RecursionError:
+            raise SerializationError(
+                f"cannot store {self.entity_type.__qualname__} {entity.id!r}: {TOO_DEEP}"
             ) from None
         except (TypeError, ValueError, AttributeError) as exc:
             raise SerializationError(

@@ -57,6 +57,9 @@ from victor_core.repository.specification import (
 E = TypeVar("E", bound=Entity)
 
 _EVERYTHING = Pushdown(None, exact=True)
+#: Databases count in 64-bit integers: a larger limit, offset or page size asks for no
+#: limit, nothing, or everything at once, and is passed on as such.
+_LARGEST = 2**63 - 1
 
 
 class DocumentRepository(BindsEntityType, Repository[E]):
@@ -189,8 +192,10 @@ class DocumentRepository(BindsEntityType, Repository[E]):
         for key in keys:
             check_declared_path(self.entity_type, key.path)
         plan = self._plan(spec)
-        if limit == 0:
+        if limit == 0 or offset > _LARGEST:
             return []
+        if limit is not None and limit > _LARGEST:
+            limit = None  # more than any engine holds: no limit at all
         if keys and not self.store.orders_by(keys):
             # Sorting needs every match in hand: filter everything, sort here, then slice.
             matches = [
@@ -236,6 +241,7 @@ class DocumentRepository(BindsEntityType, Repository[E]):
     ) -> AsyncIterator[E]:
         self._check_open()
         check_count("page_size", page_size, minimum=1)
+        page_size = min(page_size, _LARGEST)
         plan = self._plan(spec)
         after: int | None = None
         while True:

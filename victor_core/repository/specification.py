@@ -47,6 +47,7 @@ import attrs
 from victor_core._records import is_record_class, record_fields
 from victor_core.errors import ConfigurationError
 from victor_core.eventsourcing.serializer import as_utc
+from victor_core.serialization.text import is_unicode
 
 T = TypeVar("T")
 
@@ -455,6 +456,13 @@ class AttributeSpecification(BaseSpecification[Any]):
                 f"AttributeSpecification({attr!r}, ...) compares with a value, not a "
                 "specification; combine specifications with &, | and ~"
             )
+        try:
+            _check_text(value, attr)
+        except RecursionError:
+            raise ConfigurationError(
+                f"AttributeSpecification({attr!r}, ...) compares with a value nested deeper "
+                "than Python can walk (or one that contains itself); compare with plain data"
+            ) from None
         self.value = value
 
     def is_satisfied_by(self, candidate: Any) -> bool:
@@ -464,6 +472,28 @@ class AttributeSpecification(BaseSpecification[Any]):
         if self.op is Operator.EQ:
             return f"AttributeSpecification({self.attr!r}, {self.value!r})"
         return f"AttributeSpecification({self.attr!r}, {self.value!r}, op={self.op.value!r})"
+
+
+def _check_text(value: object, attr: str) -> None:
+    """Refuse a value holding a lone surrogate: no entity can hold one to compare it with.
+
+    Engines would fail to encode it mid-query, each in its own way; refused here, every
+    backend answers alike.
+    """
+    if isinstance(value, str):
+        if not value.isascii() and not is_unicode(value):
+            raise ConfigurationError(
+                f"AttributeSpecification({attr!r}, {value!r}) compares with text holding a "
+                "lone surrogate, which is not valid Unicode and which no entity stores; "
+                "remove it, or decode the bytes it came from as what they are"
+            )
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            _check_text(item, attr)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key, attr)
+            _check_text(item, attr)
 
 
 def _collection(value: object, attr: str) -> tuple[Any, ...]:

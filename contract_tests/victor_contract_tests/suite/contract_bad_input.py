@@ -9,6 +9,7 @@ alike and storage is exactly as it was afterwards.
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 import pytest
@@ -18,7 +19,14 @@ from victor_contract_tests.suite.logs import shown_by_read_all
 from victor_contract_tests.suite.sample_aggregates import Account
 from victor_contract_tests.suite.sample_entities import Member
 from victor_contract_tests.suite.sample_events import Deposited
-from victor_core import AggregateRepository, Event, EventStore, Repository, UnitOfWork
+from victor_core import (
+    AggregateRepository,
+    AttributeSpecification,
+    Event,
+    EventStore,
+    Repository,
+    UnitOfWork,
+)
 from victor_core.backend import (
     Capability,
     ConfigurationError,
@@ -127,6 +135,74 @@ async def test_a_stream_id_holding_a_lone_surrogate_is_refused_by_every_call(
     assert await log_of(event_store) == [], "a refused append leaves storage as it was"
 
 
+@requires(Capability.EVENT_STORE)
+@pytest.mark.parametrize("event_id", ["", 5, None, b"id"], ids=repr)
+async def test_an_event_whose_id_is_not_a_non_empty_str_is_refused_naming_it(
+    event_store: EventStore, event_id: object
+) -> None:
+    stored = await event_store.append("acct", Deposited(amount=1))
+    await shown_by_read_all(event_store, stored.positions[-1])
+    before = await log_of(event_store)
+    event = Deposited(amount=2)
+    event.id = event_id  # type: ignore[assignment]
+
+    with pytest.raises(SerializationError, match=rf"Deposited.*id is {re.escape(repr(event_id))}"):
+        await event_store.append("acct", [Deposited(amount=3), event])
+
+    assert await log_of(event_store) == before, "a refused append leaves storage as it was"
+
+
+def nested(depth: int) -> list[Any]:
+    """Lists inside each other *depth* levels deep, deeper than Python's recursion limit."""
+    value: list[Any] = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@requires(Capability.EVENT_STORE)
+async def test_an_event_nested_deeper_than_python_can_walk_is_refused_as_serialization(
+    event_store: EventStore,
+) -> None:
+    stored = await event_store.append("acct", Deposited(amount=1))
+    await shown_by_read_all(event_store, stored.positions[-1])
+    before = await log_of(event_store)
+
+    with pytest.raises(SerializationError, match=r"Noted.*nested deeper"):
+        await event_store.append("acct", [Deposited(amount=2), Noted(tags=nested(5000))])
+
+    assert await log_of(event_store) == before, "a refused append leaves storage as it was"
+
+
+@requires(Capability.EVENT_STORE, Capability.CHECKPOINTS)
+async def test_a_projection_name_holding_a_lone_surrogate_is_refused_by_every_call(
+    event_store: EventStore,
+) -> None:
+    checkpoints = event_store.checkpoints
+    assert checkpoints is not None
+    name = f"orders-{SURROGATE}"
+
+    with pytest.raises(ConfigurationError, match=r"projection name.*surrogate"):
+        await checkpoints.save(name, 1)
+    with pytest.raises(ConfigurationError, match=r"projection name.*surrogate"):
+        await checkpoints.load(name)
+    with pytest.raises(ConfigurationError, match=r"projection name.*surrogate"):
+        await checkpoints.compare_and_set(name, 0, 1)
+
+    assert await checkpoints.load_all() == {}, "a refused save leaves storage as it was"
+
+
+@requires(Capability.EVENT_STORE, Capability.CHECKPOINT_LEASES)
+async def test_a_lease_owner_holding_a_lone_surrogate_is_refused(event_store: EventStore) -> None:
+    checkpoints = event_store.checkpoints
+    assert checkpoints is not None
+
+    with pytest.raises(ConfigurationError, match=r"lease owner.*surrogate"):
+        await checkpoints.acquire_lease("orders", f"runner-{SURROGATE}", 30)
+
+    assert await checkpoints.acquire_lease("orders", "runner-1", 30), "no lease was taken"
+
+
 # -- entities -------------------------------------------------------------------------------
 
 
@@ -188,6 +264,49 @@ async def test_an_entity_id_holding_a_lone_surrogate_is_refused_by_every_call(
         await repository.delete(entity_id)
 
     assert await stored_entities(repository) == {}, "a refused add leaves storage as it was"
+
+
+@requires(Capability.REPOSITORY)
+async def test_an_entity_nested_deeper_than_python_can_walk_is_not_added(
+    open_repository: OpenRepository,
+) -> None:
+    repository = await open_repository(Member)
+    await repository.add(Member(id="m1", name="Ann"))
+
+    with pytest.raises(SerializationError, match=r"Member.*nested deeper"):
+        await repository.add_many(
+            [Member(id="m2", name="Bob"), Member(id="m3", payload=nested(5000))]
+        )
+
+    assert await stored_entities(repository) == {"m1": "Ann"}, (
+        "a refused add leaves storage as it was"
+    )
+
+
+@requires(Capability.REPOSITORY)
+@pytest.mark.parametrize(
+    ("path", "value", "op"),
+    [
+        ("name", f"Ann{SURROGATE}", "=="),
+        ("name", SURROGATE, "contains"),
+        ("name", ["Ann", SURROGATE], "in"),
+        ("name", SURROGATE, ">="),
+        ("meta.team", SURROGATE, "!="),
+        ("tags", [SURROGATE], "=="),
+    ],
+    ids=["equal", "contains", "in", "order", "mapping key", "list"],
+)
+async def test_a_specification_comparing_with_a_lone_surrogate_is_refused_when_made(
+    open_repository: OpenRepository, path: str, value: object, op: str
+) -> None:
+    repository = await open_repository(Member)
+    await repository.add(Member(id="m1", name="Ann"))
+
+    # Refused before any backend sees it: engines fail to encode such text mid-query.
+    with pytest.raises(ConfigurationError, match=rf"{path}.*lone surrogate"):
+        AttributeSpecification(path, value, op=op)
+
+    assert await stored_entities(repository) == {"m1": "Ann"}
 
 
 # -- the unit of work -----------------------------------------------------------------------

@@ -404,6 +404,21 @@ async def test_limit_and_offset_take_pages_of_the_ordered_results(
     assert await populated.find(offset=100) == []
 
 
+async def test_windows_beyond_64_bits_mean_no_limit_or_nothing(
+    populated: Repository[Member],
+) -> None:
+    """A limit, offset or page size beyond 64 bits means no limit, nothing, or one page."""
+    everything = ids(await populated.find())
+
+    assert ids(await populated.find(limit=2**64)) == everything
+    assert ids(await populated.find(order_by="age", limit=2**70)) == ids(
+        await populated.find(order_by="age")
+    )
+    assert await populated.find(offset=2**64) == []
+    assert await populated.find(order_by="name", offset=2**63) == []
+    assert [m.id async for m in populated.iterate(page_size=2**64)] == everything
+
+
 @pytest.mark.parametrize(
     "window", [{"limit": -1}, {"offset": -1}, {"limit": "3"}, {"offset": 1.5}, {"limit": True}]
 )

@@ -40,6 +40,8 @@ from victor_core.backend import (
 )
 
 _SQL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: Beyond this many values, ``in`` binds them as one array rather than one by one.
+_MANY_VALUES = 100
 _ORDERS = {Operator.LT: "<", Operator.LE: "<=", Operator.GT: ">", Operator.GE: ">="}
 
 
@@ -128,9 +130,14 @@ class SpecificationCompiler(SQLPushdownCompiler):
             )
             return condition if op is Operator.EQ else f"NOT {condition}"
         if op is Operator.IN:
-            terms = [
-                _equals(path, stored_value(attribute, v), params) for v in value if v is not None
-            ]
+            present = [stored_value(attribute, v) for v in value if v is not None]
+            if len(present) > _MANY_VALUES:
+                # One parameter however many values: a query binds at most 32767. JSONB
+                # values are equal only when of one JSON type, as each term below demands.
+                params.append([as_jsonb(dumps(v)) for v in present])
+                terms = [f"coalesce({x} = ANY(${len(params)}::jsonb[]), false)"]
+            else:
+                terms = [_equals(path, stored, params) for stored in present]
             if any(v is None for v in value):
                 terms.append(f"(coalesce(jsonb_typeof({x}), 'null') = 'null')")
             return "(" + " OR ".join(terms) + ")" if terms else "false"
