@@ -139,3 +139,9 @@ def test_the_backend_names_its_accepted_options() -> None:
 
     assert "pool_size" in str(caught.value)
     assert "serializer" in str(caught.value)
+
+
+@pytest.mark.parametrize("url", ["sqlite:///%00.db", "sqlite:///app%00.db?journal_mode=WAL"])
+def test_a_url_naming_a_file_with_a_nul_character_is_refused_saying_so(url: str) -> None:
+    with pytest.raises(ConfigurationError, match="NUL"):
+        open_event_store(url)

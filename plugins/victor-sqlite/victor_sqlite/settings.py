@@ -123,6 +123,11 @@ class SQLiteSettings:
                 f"unknown SQLite option {', '.join(map(repr, unknown))}; the options are "
                 f"{', '.join(SETTING_NAMES)}"
             )
+        if "\x00" in path:
+            raise ConfigurationError(
+                f"the database path {path!r} holds a NUL character, which no file name may "
+                "hold (in a URL, %00); remove it"
+            )
         if path != MEMORY:
             path = os.path.abspath(path)
         return cls(
