@@ -15,6 +15,7 @@ import argparse
 import importlib.util
 import os
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
@@ -171,10 +172,25 @@ def _add_installed_commands(commands: Any) -> None:
             )
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """Wraps help between words only, so that a path or a command to copy stays whole.
+
+    argparse's own wrapping breaks at hyphens: a checkout's ``.../apps/victor-demo`` in an
+    install hint came out as ``victor-`` and ``demo`` on two lines.
+    """
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(
+            " ".join(text.split()), width, break_long_words=False, break_on_hyphens=False
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``victor`` command."""
     parser = argparse.ArgumentParser(
-        prog="victor", description="victor-core: storage backends and their contract suite"
+        prog="victor",
+        description="victor-core: storage backends and their contract suite",
+        formatter_class=_HelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("backends", help="list installed backends and their capabilities")

@@ -103,7 +103,15 @@ async def test_reads_are_one_hop_each_and_short_streams_none(
     async def read_everything() -> None:
         assert len([r async for r in store.read_all(page_size=4)]) == 6
 
-    assert await hops(read_everything()) == 2  # two pages: 4 and 2 records
+    # Two short pages (4 and 2 records), read on the loop's own connection as well.
+    assert await hops(read_everything()) == 0
+    await store.append("long", [Ticked(n=n) for n in range(300)])
+
+    async def read_long_page() -> None:
+        assert len([r async for r in store.read_all(from_position=7, page_size=500)]) == 300
+
+    # A long page: its first records here, its rest in one hop.
+    assert await hops(read_long_page()) == 1
 
 
 async def test_saving_an_aggregate_is_one_hop_and_loading_it_none(
