@@ -463,6 +463,19 @@ def test_victor_copy_refuses_to_copy_a_store_onto_itself(
     assert "the same URL" in capsys.readouterr().err
 
 
+def test_victor_copy_refuses_to_verify_a_store_against_itself(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = sqlite_url(tmp_path / "app.db")
+
+    assert main(["copy", url, url, "--verify-only"]) == 2
+
+    error = capsys.readouterr().err
+    assert "the same URL" in error
+    assert "verify a copy in another database" in error
+    assert not (tmp_path / "app.db").exists()  # nothing was opened, so nothing was created
+
+
 def test_victor_copy_says_what_to_write_for_a_repository_it_cannot_find(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

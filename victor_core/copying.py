@@ -139,11 +139,7 @@ async def copy_store(
     Run it again after an interruption: it goes on where the target stops.
     """
     _check_batch_size(batch_size)
-    if source_url == target_url:
-        raise ConfigurationError(
-            f"the source and the target are the same URL ({source_url!r}); copy into "
-            "another database, file or schema"
-        )
+    _check_distinct(source_url, target_url, "copy into")
     registry = registry if registry is not None else default_registry()
     async with _opened(registry, source_url, target_url, repositories) as (source, target, pairs):
         return await copy_between(
@@ -173,12 +169,22 @@ async def verify_copy(
     Raises :class:`CopyMismatch` on a difference; the report describes the source.
     """
     _check_batch_size(batch_size)
+    # A store always matches itself: that would verify nothing.
+    _check_distinct(source_url, target_url, "verify a copy in")
     registry = registry if registry is not None else default_registry()
     async with _opened(registry, source_url, target_url, repositories) as (source, target, pairs):
         copier = _Copier(source, target, pairs, snapshots, batch_size, None, registry, checkpoints)
         await copier.survey()
         await copier.map_checkpoints()
         return await copier.verify()
+
+
+def _check_distinct(source_url: str, target_url: str, doing: str) -> None:
+    if source_url == target_url:
+        raise ConfigurationError(
+            f"the source and the target are the same URL ({source_url!r}); {doing} "
+            "another database, file or schema"
+        )
 
 
 async def copy_between(

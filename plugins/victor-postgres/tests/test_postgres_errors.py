@@ -7,6 +7,7 @@ Every one leaves the database as it was; the transient ones are retried by
 from __future__ import annotations
 
 import asyncio
+import os
 from dataclasses import dataclass
 
 import pytest
@@ -108,6 +109,29 @@ async def test_ids_with_nul_are_refused_and_nothing_is_written(url: str) -> None
     repository = PostgresRepository(Note, url)
     with pytest.raises(SerializationError, match="NUL"):
         await repository.add(Note(id="n-1", text="a\x00b"))
+    assert await repository.count() == 0
+    await repository.close()
+    await store.close()
+
+
+async def test_ids_too_long_for_an_index_are_refused_saying_so_and_nothing_is_written(
+    url: str,
+) -> None:
+    store = PostgresEventStore(url)
+    # A B-tree index entry holds at most about 2,700 bytes, after compression: random hex
+    # (12,000 characters) compresses to about half.
+    long_id = os.urandom(6000).hex()
+    with pytest.raises(ConfigurationError, match="shorter id"):
+        await store.append(long_id, Noted(text="x"))
+    assert [r async for r in store.read_all()] == []
+    event = Noted(text="x")
+    event.id = os.urandom(6000).hex()
+    with pytest.raises(ConfigurationError, match="shorter id"):
+        await store.append("fine", event)
+    assert await store.stream_version("fine") == 0
+    repository = PostgresRepository(Note, url)
+    with pytest.raises(ConfigurationError, match="shorter id"):
+        await repository.add(Note(id=long_id, text="a"))
     assert await repository.count() == 0
     await repository.close()
     await store.close()

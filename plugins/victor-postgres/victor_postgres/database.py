@@ -432,6 +432,15 @@ def translate(exc: BaseException, settings: PostgresSettings) -> VictorError:
             "character (\\x00, \\u0000). Nothing was written; remove NUL characters from ids "
             "and values (or encode them, e.g. as base64) before storing"
         )
+    if type(exc) is asyncpg.ProgramLimitExceededError:  # 54000, not its kin (54001...)
+        # Mostly "index row size ... exceeds btree version 4 maximum 2704": an id, or an
+        # indexed attribute's value, longer than a B-tree index entry holds.
+        return ConfigurationError(
+            f"{where} cannot store a value this long ({exc}); nothing was written. Stream "
+            "ids, event ids, entity ids and the values of indexed attributes each go into an "
+            "index, which holds at most about 2,700 bytes of UTF-8: use a shorter id (a hash "
+            "of a long natural key, for instance) or keep long text out of indexed attributes"
+        )
     if isinstance(exc, asyncpg.DataError):
         return ConfigurationError(
             f"a value cannot be sent to {where} ({exc}); nothing was written. Check the "
