@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import attrs
 import pytest
 
 from tests.support.backend import Database, DictDocumentStore, ListRecorder, ListRepository
@@ -34,7 +33,7 @@ class SloppyRecorder(ListRecorder):
         return None
 
     async def read_stream(self, *args: Any) -> Any:
-        return [attrs.asdict(record) for record in await super().read_stream(*args)]
+        return [record._asdict() for record in await super().read_stream(*args)]
 
     async def read_all(self, from_position: int, limit: int) -> Any:
         return (r for r in await super().read_all(from_position, limit))

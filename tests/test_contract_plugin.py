@@ -223,12 +223,10 @@ def test_a_hanging_backend_fails_each_test_with_its_guarantee_and_stops_the_run(
 
 
 MISNUMBERED_READS = """
-    import attrs
-
     class Recorder(InMemoryEventRecorder):
         async def read_stream(self, stream_id, from_version, to_version, limit):
             records = await super().read_stream(stream_id, from_version, to_version, limit)
-            return [attrs.evolve(r, version=r.version + 1) for r in records]
+            return [r._replace(version=r.version + 1) for r in records]
 """
 
 

@@ -7,7 +7,6 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-import attrs
 import pytest
 
 from victor_core import (
@@ -182,7 +181,7 @@ def test_aliases_and_upcasters_combine_for_a_renamed_and_reshaped_class() -> Non
     steps = UpcasterRegistry()
     steps.register(PriceSet, from_version=1, upcast=v1_to_v2)
     steps.register(PriceSet, from_version=2, upcast=v2_to_v3)
-    old_record = attrs.evolve(stored({"price": "0.5"}, 1), type_name="shop.PriceChanged")
+    old_record = stored({"price": "0.5"}, 1)._replace(type_name="shop.PriceChanged")
 
     event = EventSerializer(registry=registry, upcasters=steps).deserialize(old_record)
 

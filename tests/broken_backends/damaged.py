@@ -7,8 +7,6 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
-import attrs
-
 from tests.broken_backends.memory_based import BrokenMemory
 from victor_core import EventStore
 from victor_core.backend import ContractInstance, StoredEventRecord, hookimpl
@@ -47,7 +45,7 @@ def _healed(record: StoredEventRecord) -> StoredEventRecord:
         "timestamp": record.timestamp.isoformat(),
         "aggregate_id": record.stream_id,
     }
-    return attrs.evolve(record, data=json.dumps(made_up))
+    return record._replace(data=json.dumps(made_up))
 
 
 class HealedPayloads(BrokenMemory):

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import attrs
-
 from tests.broken_backends.memory_based import BrokenMemory
 from victor_core import EventStore
 from victor_core.backend import AppendResult, ExpectedVersion, NewEventRecord, StoredEventRecord
@@ -47,12 +45,12 @@ class SequenceLog(MemoryEventLog):
         self.sequence += 1
         result = super().append_holding_lock(stream_id, records, expected_version)
         renumbered = [
-            attrs.evolve(record, position=record.position + self.sequence)
+            record._replace(position=record.position + self.sequence)
             for record in self.records[-len(records) :]
         ]
         self.records[-len(records) :] = renumbered
         self.streams[stream_id][-len(records) :] = renumbered
-        return attrs.evolve(result, positions=tuple(r.position for r in renumbered))
+        return result._replace(positions=tuple(r.position for r in renumbered))
 
 
 class PositionAsOffset(InMemoryEventRecorder):

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-import attrs
-
 from tests.broken_backends.memory_based import BrokenMemory
 from victor_core import EventStore
 from victor_core.backend import SnapshotRecord, StoredEventRecord
@@ -30,9 +28,7 @@ class MillisecondRecorder(InMemoryEventRecorder):
 
 def _in_milliseconds(record: StoredEventRecord) -> StoredEventRecord:
     moment = record.timestamp
-    return attrs.evolve(
-        record, timestamp=moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-    )
+    return record._replace(timestamp=moment.replace(microsecond=moment.microsecond // 1000 * 1000))
 
 
 class MillisecondTimestamps(BrokenMemory):

@@ -10,6 +10,7 @@ from victor_core import (
     CommandResult,
     LoggingCommandMiddleware,
     Mediator,
+    RecordedEvent,
 )
 
 LOGGER = "tests.cqrs.logging"
@@ -153,3 +154,28 @@ async def test_the_level_for_successes_is_configurable(
     with caplog.at_level(logging.DEBUG, logger=LOGGER):
         await mediator.send(SignUp())
     assert [r.levelno for r in records(caplog)] == [logging.DEBUG]
+
+
+@dataclass
+class Replay(Command):
+    recorded: object = None
+
+
+@pytest.mark.asyncio
+async def test_a_recorded_event_in_a_command_is_logged_by_field_name_with_secrets_redacted(
+    logged: Mediator, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def handle(command: Replay) -> CommandResult:
+        return CommandResult(success=True)
+
+    logged.register_command(Replay, handle)
+    event = SignUp(email="a@example.com", password="hunter2")
+    recorded = RecordedEvent(3, "user-1", 2, event, "SignUp")  # type: ignore[arg-type]
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        await logged.send(Replay(recorded=recorded))
+    (record,) = records(caplog)
+    logged_recorded = record.fields["recorded"]  # type: ignore[attr-defined]
+    assert logged_recorded["position"] == 3
+    assert logged_recorded["stream_id"] == "user-1"
+    assert logged_recorded["event"]["password"] == "***"
+    assert "hunter2" not in caplog.text + repr(record.__dict__)

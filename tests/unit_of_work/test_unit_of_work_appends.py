@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta, timezone
 
-import attrs
 import pytest
 
 from tests.support.backend import Database, ListRecorder
@@ -47,7 +46,7 @@ class Stamping(EventSerializer):
 
     def serialize(self, event: Event, stream_id: str) -> NewEventRecord:
         record = super().serialize(event, stream_id)
-        return attrs.evolve(record, data=record.data[:-1] + ', "stamped": true}')
+        return record._replace(data=record.data[:-1] + ', "stamped": true}')
 
 
 def events() -> list[Event]:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
-
-import attrs
+from typing import TYPE_CHECKING, NamedTuple
 
 from victor_core.errors import ConcurrencyError, ConfigurationError, DuplicateEventId
 from victor_core.serialization.text import is_unicode
@@ -122,7 +120,7 @@ def check_append(
     """
     if stored:
         return _retried(stream_id, records, expected_version, current, stored)
-    if len(records) > 1:
+    if len(records) > 1 and len({record.event_id for record in records}) < len(records):
         seen: set[str] = set()
         for record in records:
             if record.event_id in seen:
@@ -179,9 +177,14 @@ def _retried(
     return AppendResult(stream_id, current, tuple(old.position for old in tail))
 
 
-@attrs.frozen
-class NewEventRecord:
-    """An event serialized for storage, before it has a version or position."""
+class NewEventRecord(NamedTuple):
+    """An event serialized for storage, before it has a version or position.
+
+    The records that cross the boundary to a backend, and the events a read delivers, are
+    named tuples rather than attrs classes: one is made for every event written or read, and
+    a named tuple is immutable by construction, so it costs a tuple to build where a frozen
+    class pays for a guarded assignment per field. Make a changed copy with ``_replace``.
+    """
 
     event_id: str
     type_name: str
@@ -192,9 +195,12 @@ class NewEventRecord:
     timestamp: datetime
 
 
-@attrs.frozen
-class StoredEventRecord:
-    """An event as a backend returns it: serialized, with its place in the log."""
+class StoredEventRecord(NamedTuple):
+    """An event as a backend returns it: serialized, with its place in the log.
+
+    A named tuple, like :class:`NewEventRecord`: build it by calling the class, by keyword
+    or with the fields in this order.
+    """
 
     position: int
     stream_id: str
@@ -206,9 +212,11 @@ class StoredEventRecord:
     timestamp: datetime
 
 
-@attrs.frozen
-class AppendResult:
-    """What ``append`` reports: the stream's new version and where each event landed."""
+class AppendResult(NamedTuple):
+    """What ``append`` reports: the stream's new version and where each event landed.
+
+    A named tuple, like the records (see :class:`NewEventRecord`).
+    """
 
     stream_id: str
     #: The stream's version after the append: the version of its last event.
@@ -222,9 +230,12 @@ class AppendResult:
         return self.version - len(self.positions) + 1
 
 
-@attrs.frozen
-class RecordedEvent:
-    """An event read back from the store, with its stream version and global position."""
+class RecordedEvent(NamedTuple):
+    """An event read back from the store, with its stream version and global position.
+
+    A named tuple (see :class:`NewEventRecord` for why): read its fields by name; it also
+    unpacks as ``position, stream_id, version, event, type_name``.
+    """
 
     position: int
     stream_id: str

@@ -21,6 +21,7 @@ from victor_core.eventsourcing.upcasting import UpcasterRegistry, schema_version
 from victor_core.eventsourcing.upcasting import upcasters as _default_upcasters
 from victor_core.serialization import converter as default_converter
 from victor_core.serialization import is_unicode
+from victor_core.serialization.converter import AS_IS, CALLED, ISOFORMAT
 
 try:
     from _json import encode_basestring as _c_encode_basestring
@@ -37,6 +38,10 @@ def as_utc(moment: datetime) -> datetime:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
 
+
+#: Builds a named tuple (a NewEventRecord) from a tuple of its fields, without the frame
+#: that calling the class costs: every append builds one for each event.
+_new_tuple = tuple.__new__
 
 # One encoder for every call: json.dumps builds a new one whenever options are given.
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
@@ -135,6 +140,74 @@ loads = _make_loads()
 dumps = _make_dumps()
 
 
+#: An event and its stream id to the JSON text of its payload (see :func:`_json_writer`).
+_Writer = Callable[[Any, str], str]
+
+
+def _raw_dumps() -> Callable[[Any], str]:
+    """JSON text of one value, as :data:`dumps` writes it inside a payload, unchecked."""
+    if _c_make_encoder is None:  # pragma: no cover - interpreters without the accelerator
+        return _ENCODER.encode
+    encode: Callable[[Any, int], list[str]] = _c_make_encoder(
+        None, _ENCODER.default, _c_encode_basestring, None, ":", ",", False, False, False
+    )
+    return lambda value: "".join(encode(value, 0))
+
+
+def _json_writer(unstructure: Callable[[Any], Any]) -> _Writer | None:
+    """A function that writes an event's payload as JSON text in one go, or None.
+
+    Serializing an event was two steps: the converter's function for its class makes a dict
+    of its fields, and :data:`dumps` encodes the dict. For a class whose function victor
+    generated (see ``converter._unstructurer``), this writes the same text directly: each
+    field's key is known in advance, ``str`` and ``int`` values are encoded by the C
+    functions ``json`` itself calls for them, and any other value by ``json``'s encoder, as
+    it would be inside the dict. The text is the same, byte for byte, as the two steps give
+    (the tests hold them to it). Anything the writer does not expect (an error, text that
+    is not Unicode) sends the event down the two steps, which decide it as before.
+
+    Generated once per unstructure function, and kept on it: cattrs makes a new one when
+    a hook changes, so a writer never outlives the hooks it was made from. None for a class
+    with a function of someone else's, or without an ``aggregate_id`` read as it is.
+    """
+    cached: _Writer | None = getattr(unstructure, "victor_writer", None)
+    if cached is not None:
+        return cached
+    fields = getattr(unstructure, "victor_fields", None)
+    if fields is None or not any(f.name == "aggregate_id" and f.how == AS_IS for f in fields):
+        return None
+    names: dict[str, Any] = {"_str": _c_encode_basestring, "_int": int.__repr__}
+    names["_raw"] = _raw_dumps()
+    lines = ["def write(value, stream_id):"]
+    pieces = []
+    for n, field in enumerate(fields):
+        read = f"value.{field.name}"
+        if field.how == CALLED:
+            names[f"_h{n}"] = field.hook
+            lines.append(f"    p{n} = _raw(_h{n}({read}))")
+        else:
+            lines.append(
+                f"    v = {read}.isoformat()" if field.how == ISOFORMAT else f"    v = {read}"
+            )
+            if field.name == "aggregate_id":
+                lines.append("    if not v:")
+                lines.append("        v = stream_id")
+            lines += [
+                "    t = type(v)",
+                f"    p{n} = _str(v) if t is str else _int(v) if t is int else _raw(v)",
+            ]
+        # Keys are field names: their JSON text, braces doubled for the f-string below.
+        key = ("{" if n == 0 else ",") + _c_encode_basestring(field.name) + ":"
+        pieces.append(key.replace("{", "{{").replace("}", "}}") + f"{{p{n}}}")
+    text = "".join(pieces) + "}}"
+    lines.append(f"    return f{text!r}")
+    source = "\n".join(lines) + "\n"
+    exec(compile(source, "<victor event JSON writer>", "exec"), names)
+    writer: _Writer = names["write"]
+    unstructure.victor_writer = writer  # type: ignore[attr-defined]
+    return writer
+
+
 def _not_unicode(payload: Any) -> str:
     """Where in *payload* the text that is not Unicode is, said for the person who passed it."""
     found = _find_not_unicode(payload, "")
@@ -200,8 +273,8 @@ class EventSerializer:
     def _encoder(self) -> Callable[[Event, str], NewEventRecord]:
         get_hook = self.converter.get_unstructure_hook
         name_of = self.registry.name_of
-        #: class -> (its unstructure hook, its stored name, its schema version)
-        known: dict[type[Event], tuple[Callable[[Any], Any], str, int]] = {}
+        #: class -> (its unstructure hook, its stored name, its schema version, its writer)
+        known: dict[type[Event], tuple[Callable[[Any], Any], str, int, _Writer | None]] = {}
 
         def serialize(event: Event, stream_id: str) -> NewEventRecord:
             if not isinstance(event, Event):
@@ -219,12 +292,26 @@ class EventSerializer:
                     "a str id of its own)"
                 )
             entry = known.get(cls)
+            data: str | None = None
             try:
-                hook = get_hook(cls) if entry is None else entry[0]
-                payload = hook(event)
-                if not payload.get("aggregate_id"):
-                    payload["aggregate_id"] = stream_id
-                data = dumps(payload)
+                if entry is None:
+                    hook = get_hook(cls)
+                    writer = _json_writer(hook)
+                else:
+                    hook, writer = entry[0], entry[3]
+                if writer is not None:
+                    try:
+                        data = writer(event, stream_id)
+                    except Exception:  # the two steps below decide, and word the error
+                        data = None
+                    else:
+                        if not data.isascii() and not is_unicode(data):
+                            data = None
+                if data is None:
+                    payload = hook(event)
+                    if not payload.get("aggregate_id"):
+                        payload["aggregate_id"] = stream_id
+                    data = dumps(payload)
             except NotUnicodeText as exc:
                 raise SerializationError(f"cannot serialize {cls.__qualname__}: {exc}") from None
             except RecursionError:
@@ -239,15 +326,19 @@ class EventSerializer:
                     "hook registered on victor_core.serialization.converter"
                 ) from exc
             if entry is None:
-                entry = known[cls] = (hook, name_of(cls), schema_version_of(cls))
+                entry = known[cls] = (hook, name_of(cls), schema_version_of(cls), writer)
             timestamp = event.timestamp
-            # Positionally, in the order of the record's fields: keywords cost more per event.
-            return NewEventRecord(
-                event_id,
-                entry[1],
-                entry[2],
-                data,
-                timestamp if timestamp.tzinfo is UTC else as_utc(timestamp),
+            # A named tuple, built as a tuple of its fields in order: calling the class
+            # costs a frame more per event.
+            return _new_tuple(
+                NewEventRecord,
+                (
+                    event_id,
+                    entry[1],
+                    entry[2],
+                    data,
+                    timestamp if timestamp.tzinfo is UTC else as_utc(timestamp),
+                ),
             )
 
         return serialize

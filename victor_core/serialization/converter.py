@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import decimal
+import inspect
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -81,18 +82,40 @@ def _unstructurer(conv: JsonConverter, cls: type) -> Callable[[Any], dict[str, A
     """
     names: dict[str, Any] = {}
     items = []
+    plan: list[UnstructuredField] = []
     for n, field in enumerate(record_fields(cls)):
         hook = conv.get_unstructure_hook(field.type)
         read = f"value.{field.name}"
         if hook is _unstructure_datetime:
             read = f"{read}.isoformat()"
+            plan.append(UnstructuredField(field.name, ISOFORMAT, None))
         elif hook is not identity:
             names[f"_h{n}"] = hook
             read = f"_h{n}({read})"
+            plan.append(UnstructuredField(field.name, CALLED, hook))
+        else:
+            plan.append(UnstructuredField(field.name, AS_IS, None))
         items.append(f"{field.name!r}: {read}")
     source = f"def unstructure(value):\n    return {{{', '.join(items)}}}\n"
     exec(compile(source, f"<victor unstructure {cls.__qualname__}>", "exec"), names)
-    return cast(Callable[[Any], dict[str, Any]], names["unstructure"])
+    unstructure = names["unstructure"]
+    # How each field was read, for the serializer's JSON writer (EventSerializer).
+    unstructure.victor_fields = tuple(plan)
+    return cast(Callable[[Any], dict[str, Any]], unstructure)
+
+
+#: How the generated unstructure function reads a field: the value as it is, its
+#: ``isoformat()`` (a datetime), or the value passed through the field type's hook.
+AS_IS, ISOFORMAT, CALLED = "as is", "isoformat", "called"
+
+
+@attrs.frozen
+class UnstructuredField:
+    """One field as :func:`_unstructurer` reads it: its name, how, and the hook it calls."""
+
+    name: str
+    how: str
+    hook: Callable[[Any], Any] | None
 
 
 #: Types whose cattrs structure hook is a call of the type itself, done inline.
@@ -113,6 +136,8 @@ def _structurer(conv: JsonConverter, cls: type) -> Callable[[Any, type], Any]:
     fields = record_fields(cls)
     if not any(field.init for field in fields):
         return careful
+    if _builds_plainly(cls, fields):
+        return _plain_structurer(conv, cls, fields, careful)
     names: dict[str, Any] = {
         "_cls": cls,
         "_setattr": object.__setattr__,
@@ -139,6 +164,77 @@ def _structurer(conv: JsonConverter, cls: type) -> Callable[[Any, type], Any]:
     for name, value in late:
         lines.append(f"    if {name!r} in data:")
         lines.append(f"        _setattr(instance, {name!r}, {value})")
+    lines.append("    return instance")
+    source = "\n".join(lines) + "\n"
+    exec(compile(source, f"<victor structure {cls.__qualname__}>", "exec"), names)
+    return cast(Callable[[Any, type], Any], names["structure"])
+
+
+def _builds_plainly(cls: type, fields: tuple[RecordField, ...]) -> bool:
+    """True when an instance of *cls* with every field given is just those attributes set.
+
+    That holds for a dataclass whose ``__init__`` is the one ``@dataclass`` wrote (its
+    parameters are exactly the fields, none ``InitVar``), with no ``__post_init__``, no
+    ``__new__`` or ``__setattr__`` of its own, no metaclass that changes what calling the
+    class does, and not frozen: calling it would assign each field and do nothing else.
+    Anything that might do more (validation in a pydantic dataclass, a frozen class's
+    guard, a hand-written ``__init__``) is called as usual. Where this cannot tell, it says
+    no: such a class is only read a little slower.
+    """
+    if not dataclasses.is_dataclass(cls) or "__dataclass_fields__" not in cls.__dict__:
+        return False
+    init = cls.__dict__.get("__init__")
+    code = getattr(init, "__code__", None)
+    if (
+        init is None
+        or code is None
+        or code.co_filename != "<string>"  # where @dataclass compiles the __init__ it writes
+        or hasattr(cls, "__post_init__")
+        or hasattr(cls, "__pydantic_fields__")
+        or hasattr(cls, "__pydantic_validator__")
+        or cls.__new__ is not object.__new__
+        or type(cls).__call__ is not type.__call__
+        or cls.__setattr__ is not object.__setattr__
+        or cls.__dataclass_params__.frozen  # type: ignore[attr-defined]
+    ):
+        return False
+    # Keyword-only fields come last among the parameters, so compare them as sets.
+    parameters = list(inspect.signature(init).parameters)[1:]
+    names = {field.name for field in fields}
+    return (
+        len(parameters) == len(names) == len(fields)
+        and set(parameters) == names
+        and all(field.init for field in fields)
+    )
+
+
+def _plain_structurer(
+    conv: JsonConverter,
+    cls: type,
+    fields: tuple[RecordField, ...],
+    careful: Callable[[Any, type], Any],
+) -> Callable[[Any, type], Any]:
+    """:func:`_structurer` for a class that :func:`_builds_plainly`: no ``__init__`` call.
+
+    Setting the attributes on a bare instance is what the dataclass's ``__init__`` does,
+    without the cost of a call with a keyword per field, which is most of what building an
+    event from its payload costs.
+    """
+    names: dict[str, Any] = {
+        "_cls": cls,
+        "_new": object.__new__,
+        "_careful": careful,
+        "_fromisoformat": datetime.fromisoformat,
+    }
+    # Every value is read before the instance exists, so that a payload without a field
+    # (written before it was added) leaves no half-made instance behind.
+    lines = ["def structure(data, _):", "    try:"]
+    for n, field in enumerate(fields):
+        lines.append(f"        v{n} = {_field_value(conv, field, n, names)}")
+    lines += ["    except (KeyError, TypeError):", "        return _careful(data, _)"]
+    lines.append("    instance = _new(_cls)")
+    for n, field in enumerate(fields):
+        lines.append(f"    instance.{field.name} = v{n}")
     lines.append("    return instance")
     source = "\n".join(lines) + "\n"
     exec(compile(source, f"<victor structure {cls.__qualname__}>", "exec"), names)

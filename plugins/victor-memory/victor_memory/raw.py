@@ -19,7 +19,7 @@ class MemoryRawStorage(RawStorage):
         log = named_storage(self.name).event_log
         with log.lock:
             stream = log.streams[stream_id]
-            damaged = attrs.evolve(stream[version - 1], data=text)
+            damaged = stream[version - 1]._replace(data=text)
             stream[version - 1] = damaged
             log.records[damaged.position - 1] = damaged
 

@@ -105,12 +105,18 @@ async def test_reads_are_one_hop_each_and_short_streams_none(
 
     # Two short pages (4 and 2 records), read on the loop's own connection as well.
     assert await hops(read_everything()) == 0
-    await store.append("long", [Ticked(n=n) for n in range(300)])
+    await store.append("long", [Ticked(n=n) for n in range(700)])
+
+    async def read_default_page() -> None:
+        assert len([r async for r in store.read_all(from_position=7, limit=500)]) == 500
+
+    # A page of the default size is read here whole: decoding it holds the loop longer.
+    assert await hops(read_default_page()) == 0
 
     async def read_long_page() -> None:
-        assert len([r async for r in store.read_all(from_position=7, page_size=500)]) == 300
+        assert len([r async for r in store.read_all(from_position=7, page_size=1000)]) == 700
 
-    # A long page: its first records here, its rest in one hop.
+    # A longer page: its first records here, its rest in one hop.
     assert await hops(read_long_page()) == 1
 
 
@@ -188,12 +194,12 @@ async def test_a_snapshot_that_no_longer_fits_costs_one_more_read_for_the_earlie
 async def test_a_long_stream_is_read_on_the_worker_after_its_first_records(
     store: SQLiteEventStore, hops: Hops
 ) -> None:
-    await store.append("long", [Ticked(n=n) for n in range(450)])
+    await store.append("long", [Ticked(n=n) for n in range(1200)])
 
     assert await hops(store.read_stream("long")) == 1
-    assert [r.event.n for r in await store.read_stream("long")] == list(range(450))  # type: ignore[attr-defined]
-    assert len(await store.read_stream("long", from_version=100, limit=300)) == 300
-    assert await hops(store.read_stream("long", limit=150)) == 0
+    assert [r.event.n for r in await store.read_stream("long")] == list(range(1200))  # type: ignore[attr-defined]
+    assert len(await store.read_stream("long", from_version=100, limit=800)) == 800
+    assert await hops(store.read_stream("long", limit=400)) == 0
 
 
 async def test_an_in_memory_database_reads_every_stream_on_the_worker(hops: Hops) -> None:

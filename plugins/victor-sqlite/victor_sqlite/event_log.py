@@ -108,8 +108,10 @@ _STREAM_VERSION = "SELECT MAX(version) FROM victor_events WHERE stream_id = ?"
 _FIRST_LATER = "SELECT MIN(version) FROM victor_events WHERE stream_id = ? AND timestamp > ?"
 _NO_END = 2**63 - 1
 #: Most records one read takes on the event loop's thread (SQLiteDatabase.read_here): a
-#: few hundred microseconds of SQLite at most, less than the loop spends on a hop.
-_READ_HERE = 200
+#: default read_all page (500), about a millisecond of SQLite. That is less than the loop
+#: then spends decoding those records, and less than a hop to the worker and back costs
+#: once the loop is busy; a longer read's rest goes to the worker.
+_READ_HERE = 500
 
 _Row = tuple[Any, ...]
 
@@ -179,11 +181,11 @@ def _reused_in(
 
 
 def _stored(rows: list[Any]) -> list[StoredEventRecord]:
-    # Columns in the order of StoredEventRecord's fields, the timestamp last.
+    # Columns in the order of StoredEventRecord's fields, the timestamp last. The record is
+    # a named tuple: built as one, without the call of its __new__, which costs a frame.
+    new, record, parse = tuple.__new__, StoredEventRecord, datetime.fromisoformat
     return [
-        StoredEventRecord(
-            row[0], row[1], row[2], row[3], row[4], row[5], row[6], datetime.fromisoformat(row[7])
-        )
+        new(record, (row[0], row[1], row[2], row[3], row[4], row[5], row[6], parse(row[7])))
         for row in rows
     ]
 

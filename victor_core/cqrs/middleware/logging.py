@@ -40,6 +40,11 @@ def redacted(value: Any, depth: int = 0) -> Any:
             key: REDACTED if _is_secret(key) else redacted(item, depth + 1)
             for key, item in value.items()
         }
+    if isinstance(value, tuple) and hasattr(value, "_asdict"):  # a named tuple (RecordedEvent)
+        return {
+            key: REDACTED if _is_secret(key) else redacted(item, depth + 1)
+            for key, item in value._asdict().items()
+        }
     if isinstance(value, list | tuple | set | frozenset):
         return [redacted(item, depth + 1) for item in value]
     if not isinstance(value, type) and (dataclasses.is_dataclass(value) or attrs.has(type(value))):
