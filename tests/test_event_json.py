@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
+import json
+import math
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -159,3 +162,79 @@ def test_a_class_with_a_hook_of_its_own_is_written_through_its_hook() -> None:
 def test_text_that_is_not_unicode_is_refused_naming_the_field() -> None:
     with pytest.raises(SerializationError, match="'items\\[1\\]'"):
         EventSerializer().serialize(Everything(items=["ok", "bad \udc80"]), "s")
+
+
+@dataclasses.dataclass
+class Secretive(Event):
+    __event_type__ = "tests.json.Secretive"
+    name: str = ""
+    secret: str = ""
+
+
+def test_a_wrapper_of_victor_s_hook_is_what_writes_the_payload() -> None:
+    """functools.wraps copies a function's attributes: the wrapper is not taken for victor's."""
+    own = make_converter()
+    inner = own.get_unstructure_hook(Secretive)
+
+    @functools.wraps(inner)
+    def without_secret(event: Secretive) -> dict[str, Any]:
+        payload: dict[str, Any] = inner(event)
+        del payload["secret"]
+        return {**payload, "version": 2}
+
+    own.register_unstructure_hook(Secretive, without_secret)
+    serializer = EventSerializer(converter=own)
+    serializer.serialize(Secretive(name="n", secret="warm up"), "s")
+
+    data = serializer.serialize(Secretive(name="n", secret="hunter2"), "s").data
+
+    assert "hunter2" not in data
+    assert data.endswith('"name":"n","version":2}')
+
+
+@dataclasses.dataclass
+class Tagged(Event):
+    __event_type__ = "tests.json.Tagged"
+    tags: list[str] = dataclasses.field(default_factory=list)
+    values: list[Any] = dataclasses.field(default_factory=list)
+
+
+def test_a_field_given_as_an_iterator_is_read_once_whatever_the_outcome() -> None:
+    serializer = EventSerializer()
+
+    stored = serializer.serialize(Tagged(tags=(t for t in ["a", "b"])), "s")  # type: ignore[arg-type]
+    assert json.loads(stored.data)["tags"] == ["a", "b"]
+
+    with pytest.raises(SerializationError, match=r"'tags\[1\]'"):
+        serializer.serialize(Tagged(tags=(t for t in ["ok", "bad \udc80"])), "s")  # type: ignore[arg-type]
+    with pytest.raises(SerializationError, match="Out of range float"):
+        serializer.serialize(Tagged(values=(v for v in [1, math.nan])), "s")  # type: ignore[arg-type]
+
+
+@dataclasses.dataclass
+class Watched(Event):
+    __event_type__ = "tests.json.Watched"
+    ratio: float = 0.0
+
+
+def test_each_field_is_read_once_per_serialize_even_when_it_is_refused() -> None:
+    reads = []
+
+    class Counting(Watched):
+        __event_type__ = "tests.json.Counting"
+
+        @property  # type: ignore[override]
+        def ratio(self) -> float:
+            reads.append(1)
+            return self._ratio
+
+        @ratio.setter
+        def ratio(self, value: float) -> None:
+            self._ratio = value
+
+    serializer = EventSerializer()
+    serializer.serialize(Counting(ratio=0.5), "s")
+    assert len(reads) == 1
+    with pytest.raises(SerializationError):
+        serializer.serialize(Counting(ratio=math.nan), "s")
+    assert len(reads) == 2

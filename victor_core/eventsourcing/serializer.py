@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import json.scanner
+import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +22,7 @@ from victor_core.eventsourcing.upcasting import UpcasterRegistry, schema_version
 from victor_core.eventsourcing.upcasting import upcasters as _default_upcasters
 from victor_core.serialization import converter as default_converter
 from victor_core.serialization import is_unicode
-from victor_core.serialization.converter import AS_IS, CALLED, ISOFORMAT
+from victor_core.serialization.converter import AS_IS, CALLED, ISOFORMAT, generated_fields
 
 try:
     from _json import encode_basestring as _c_encode_basestring
@@ -159,53 +160,74 @@ def _json_writer(unstructure: Callable[[Any], Any]) -> _Writer | None:
 
     Serializing an event was two steps: the converter's function for its class makes a dict
     of its fields, and :data:`dumps` encodes the dict. For a class whose function victor
-    generated (see ``converter._unstructurer``), this writes the same text directly: each
-    field's key is known in advance, ``str`` and ``int`` values are encoded by the C
-    functions ``json`` itself calls for them, and any other value by ``json``'s encoder, as
-    it would be inside the dict. The text is the same, byte for byte, as the two steps give
-    (the tests hold them to it). Anything the writer does not expect (an error, text that
-    is not Unicode) sends the event down the two steps, which decide it as before.
+    generated (``converter._unstructurer``), this reads each field once, exactly as that
+    function does (in order, through the same hooks), and writes the text directly: each
+    key is known in advance, ``str`` and ``int`` values are encoded by the C functions
+    ``json`` itself calls for them, and any other value by ``json``'s encoder, as it would
+    be inside the dict. When that fails, or gives text that is not Unicode, the values it
+    read are put in a dict and given to :data:`dumps`, which writes or refuses them as the
+    two steps did: the text is the same, byte for byte, and so is every error (the tests
+    hold them to it), and no field is read twice.
 
-    Generated once per unstructure function, and kept on it: cattrs makes a new one when
-    a hook changes, so a writer never outlives the hooks it was made from. None for a class
-    with a function of someone else's, or without an ``aggregate_id`` read as it is.
+    Generated once per unstructure function: cattrs makes a new one when a hook changes,
+    so a writer never outlives the hooks it was made from. None for a function of someone
+    else's (a wrapper of victor's included), or one without an ``aggregate_id`` read as it
+    is.
     """
-    cached: _Writer | None = getattr(unstructure, "victor_writer", None)
+    try:
+        cached = _WRITERS.get(unstructure)
+    except TypeError:  # not weakly referenceable: not one of victor's
+        return None
     if cached is not None:
         return cached
-    fields = getattr(unstructure, "victor_fields", None)
+    fields = generated_fields(unstructure)
     if fields is None or not any(f.name == "aggregate_id" and f.how == AS_IS for f in fields):
         return None
-    names: dict[str, Any] = {"_str": _c_encode_basestring, "_int": int.__repr__}
-    names["_raw"] = _raw_dumps()
+    names: dict[str, Any] = {
+        "_str": _c_encode_basestring,
+        "_int": int.__repr__,
+        "_raw": _raw_dumps(),
+        "_dumps": dumps,
+        "_is_unicode": is_unicode,
+    }
     lines = ["def write(value, stream_id):"]
-    pieces = []
+    pieces, items = [], []
     for n, field in enumerate(fields):
         read = f"value.{field.name}"
         if field.how == CALLED:
             names[f"_h{n}"] = field.hook
-            lines.append(f"    p{n} = _raw(_h{n}({read}))")
-        else:
-            lines.append(
-                f"    v = {read}.isoformat()" if field.how == ISOFORMAT else f"    v = {read}"
-            )
-            if field.name == "aggregate_id":
-                lines.append("    if not v:")
-                lines.append("        v = stream_id")
-            lines += [
-                "    t = type(v)",
-                f"    p{n} = _str(v) if t is str else _int(v) if t is int else _raw(v)",
-            ]
+            read = f"_h{n}({read})"
+        elif field.how == ISOFORMAT:
+            read += ".isoformat()"
+        lines.append(f"    v{n} = {read}")
+        if field.name == "aggregate_id":
+            lines += [f"    if not v{n}:", f"        v{n} = stream_id"]
         # Keys are field names: their JSON text, braces doubled for the f-string below.
         key = ("{" if n == 0 else ",") + _c_encode_basestring(field.name) + ":"
-        pieces.append(key.replace("{", "{{").replace("}", "}}") + f"{{p{n}}}")
+        value = (
+            f"_str(v{n}) if type(v{n}) is str else _int(v{n}) if type(v{n}) is int else _raw(v{n})"
+        )
+        pieces.append(key.replace("{", "{{").replace("}", "}}") + "{" + value + "}")
+        items.append(f"{field.name!r}: v{n}")
     text = "".join(pieces) + "}}"
-    lines.append(f"    return f{text!r}")
+    lines += [
+        "    try:",
+        f"        text = f{text!r}",
+        "    except Exception:",  # NaN, a value json refuses, nesting too deep: _dumps says
+        "        text = None",
+        "    if text is None or not (text.isascii() or _is_unicode(text)):",
+        f"        return _dumps({{{', '.join(items)}}})",
+        "    return text",
+    ]
     source = "\n".join(lines) + "\n"
     exec(compile(source, "<victor event JSON writer>", "exec"), names)
     writer: _Writer = names["write"]
-    unstructure.victor_writer = writer  # type: ignore[attr-defined]
+    _WRITERS[unstructure] = writer
     return writer
+
+
+#: The writer made for each unstructure function (see :func:`_json_writer`).
+_WRITERS: weakref.WeakKeyDictionary[Callable[..., Any], _Writer] = weakref.WeakKeyDictionary()
 
 
 def _not_unicode(payload: Any) -> str:
@@ -292,7 +314,6 @@ class EventSerializer:
                     "a str id of its own)"
                 )
             entry = known.get(cls)
-            data: str | None = None
             try:
                 if entry is None:
                     hook = get_hook(cls)
@@ -300,14 +321,8 @@ class EventSerializer:
                 else:
                     hook, writer = entry[0], entry[3]
                 if writer is not None:
-                    try:
-                        data = writer(event, stream_id)
-                    except Exception:  # the two steps below decide, and word the error
-                        data = None
-                    else:
-                        if not data.isascii() and not is_unicode(data):
-                            data = None
-                if data is None:
+                    data = writer(event, stream_id)
+                else:
                     payload = hook(event)
                     if not payload.get("aggregate_id"):
                         payload["aggregate_id"] = stream_id

@@ -11,6 +11,7 @@ import dataclasses
 import decimal
 import inspect
 import uuid
+import weakref
 from collections.abc import Callable
 from datetime import datetime
 from keyword import iskeyword
@@ -98,10 +99,12 @@ def _unstructurer(conv: JsonConverter, cls: type) -> Callable[[Any], dict[str, A
         items.append(f"{field.name!r}: {read}")
     source = f"def unstructure(value):\n    return {{{', '.join(items)}}}\n"
     exec(compile(source, f"<victor unstructure {cls.__qualname__}>", "exec"), names)
-    unstructure = names["unstructure"]
-    # How each field was read, for the serializer's JSON writer (EventSerializer).
-    unstructure.victor_fields = tuple(plan)
-    return cast(Callable[[Any], dict[str, Any]], unstructure)
+    unstructure = cast(Callable[[Any], dict[str, Any]], names["unstructure"])
+    # How each field is read, for the serializer's JSON writer (EventSerializer). Kept
+    # apart from the function, so that a wrapper of it (functools.wraps copies attributes)
+    # is not taken for it.
+    _GENERATED[unstructure] = tuple(plan)
+    return unstructure
 
 
 #: How the generated unstructure function reads a field: the value as it is, its
@@ -116,6 +119,20 @@ class UnstructuredField:
     name: str
     how: str
     hook: Callable[[Any], Any] | None
+
+
+#: The unstructure functions :func:`_unstructurer` made, with how each reads its fields.
+_GENERATED: weakref.WeakKeyDictionary[Callable[..., Any], tuple[UnstructuredField, ...]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def generated_fields(hook: Callable[..., Any]) -> tuple[UnstructuredField, ...] | None:
+    """How *hook* reads each field, if it is a function victor generated; else None."""
+    try:
+        return _GENERATED.get(hook)
+    except TypeError:  # not weakly referenceable: not one of ours
+        return None
 
 
 #: Types whose cattrs structure hook is a call of the type itself, done inline.
