@@ -66,6 +66,16 @@ class NotUnicodeText(ValueError):
     """
 
 
+def _c_encoder() -> Callable[[Any, int], list[str]] | None:
+    """json's C encoder with ``_ENCODER``'s options and no circular check; None without it."""
+    if _c_make_encoder is None:  # pragma: no cover - interpreters without the accelerator
+        return None
+    encode: Callable[[Any, int], list[str]] = _c_make_encoder(
+        None, _ENCODER.default, _c_encode_basestring, None, ":", ",", False, False, False
+    )
+    return encode
+
+
 def _make_dumps() -> Callable[[Any], str]:
     """``_ENCODER.encode``, minus the Python that runs around its C core on every call.
 
@@ -80,11 +90,7 @@ def _make_dumps() -> Callable[[Any], str]:
     (CPython knows whether a ``str`` is ASCII without reading it) and one UTF-8 encoding in
     C otherwise, against the Python walk over the value that a separate check would take.
     """
-    encode: Callable[[Any, int], list[str]] | None = None
-    if _c_make_encoder is not None:
-        encode = _c_make_encoder(
-            None, _ENCODER.default, _c_encode_basestring, None, ":", ",", False, False, False
-        )
+    encode = _c_encoder()
 
     def dumps(payload: Any) -> str:
         if encode is None:  # pragma: no cover - interpreters without the accelerator
@@ -145,16 +151,6 @@ dumps = _make_dumps()
 _Writer = Callable[[Any, str], str]
 
 
-def _raw_dumps() -> Callable[[Any], str]:
-    """JSON text of one value, as :data:`dumps` writes it inside a payload, unchecked."""
-    if _c_make_encoder is None:  # pragma: no cover - interpreters without the accelerator
-        return _ENCODER.encode
-    encode: Callable[[Any, int], list[str]] = _c_make_encoder(
-        None, _ENCODER.default, _c_encode_basestring, None, ":", ",", False, False, False
-    )
-    return lambda value: "".join(encode(value, 0))
-
-
 def _json_writer(unstructure: Callable[[Any], Any]) -> _Writer | None:
     """A function that writes an event's payload as JSON text in one go, or None.
 
@@ -183,10 +179,14 @@ def _json_writer(unstructure: Callable[[Any], Any]) -> _Writer | None:
     fields = generated_fields(unstructure)
     if fields is None or not any(f.name == "aggregate_id" and f.how == AS_IS for f in fields):
         return None
+    encode = _c_encoder()
+    if encode is None:  # pragma: no cover - interpreters without json's C accelerator
+        return None
     names: dict[str, Any] = {
         "_str": _c_encode_basestring,
         "_int": int.__repr__,
-        "_raw": _raw_dumps(),
+        # One value's JSON text, as dumps writes it inside a payload, unchecked.
+        "_raw": lambda value: "".join(encode(value, 0)),
         "_dumps": dumps,
         "_is_unicode": is_unicode,
     }
